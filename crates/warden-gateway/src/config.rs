@@ -1,0 +1,320 @@
+//! The `warden.toml` configuration: parsed strictly, validated as a whole, and
+//! explained in errors that name the offending key and the fix.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The configuration that `warden serve` runs when no file is given: the demo
+/// upstream, started from this very binary, on the default loopback port.
+pub const EMBEDDED_DEFAULT: &str = include_str!("default.toml");
+
+/// Everything `warden serve` needs to run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listener and limits of the agent-facing side.
+    #[serde(default)]
+    pub gateway: GatewayConfig,
+    /// The MCP servers whose tools, prompts and resources are re-exported.
+    #[serde(default, rename = "upstream")]
+    pub upstreams: Vec<UpstreamConfig>,
+}
+
+/// The `[gateway]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// Address of the MCP Streamable HTTP endpoint, served at `/mcp`.
+    pub listen: SocketAddr,
+    /// Address of the operator endpoints (`/healthz`); off when absent.
+    pub admin_listen: Option<SocketAddr>,
+    /// Where state is kept.
+    pub data_dir: PathBuf,
+    /// Where policy files are read from.
+    pub policy_dir: PathBuf,
+    /// `Host` header values accepted on `/mcp`, against DNS rebinding.
+    /// Empty means the loopback names plus the listen address.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins accepted on `/mcp`; a request with any other `Origin`
+    /// is refused. Empty refuses every request that carries an `Origin`.
+    pub allowed_origins: Vec<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Time allowed for one forwarded request unless an upstream sets its own.
+    #[serde(with = "humantime_serde")]
+    pub call_timeout: Duration,
+    /// Time an upstream is given to start and answer `initialize`.
+    #[serde(with = "humantime_serde")]
+    pub startup_timeout: Duration,
+    /// Interval between liveness pings to each upstream.
+    #[serde(with = "humantime_serde")]
+    pub health_interval: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7420)),
+            admin_listen: None,
+            data_dir: PathBuf::from("./data"),
+            policy_dir: PathBuf::from("./policies"),
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            max_body_bytes: 4 * 1024 * 1024,
+            call_timeout: Duration::from_secs(60),
+            startup_timeout: Duration::from_secs(30),
+            health_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One `[[upstream]]` entry: a stdio command or a Streamable HTTP URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Unique name, used in logs and as the default prefix.
+    pub name: String,
+    /// Program and arguments of a stdio server.
+    pub command: Option<Vec<String>>,
+    /// Extra arguments appended to `command`.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment variables set for the child, with literal values.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Variables of Warden's own environment passed on to the child. Nothing
+    /// else is inherited beyond a minimal base, so that one upstream's secrets
+    /// never reach another.
+    #[serde(default)]
+    pub env_passthrough: Vec<String>,
+    /// Working directory of the child.
+    pub cwd: Option<PathBuf>,
+    /// Streamable HTTP endpoint of a remote server.
+    pub url: Option<String>,
+    /// HTTP headers whose values are read from Warden's environment:
+    /// header name to variable name.
+    #[serde(default)]
+    pub headers_env: BTreeMap<String, String>,
+    /// Credentials injected into every HTTP request; never shown to agents.
+    pub auth: Option<UpstreamAuth>,
+    /// Prefix of re-exported names; defaults to `name`. Empty keeps names.
+    pub prefix: Option<String>,
+    /// Time allowed for one forwarded request to this upstream.
+    #[serde(default, with = "humantime_serde")]
+    pub call_timeout: Option<Duration>,
+}
+
+/// How Warden authenticates to an HTTP upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamAuth {
+    /// Name of the environment variable that holds a bearer token.
+    pub bearer_env: String,
+}
+
+/// The transport of one upstream, as validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// A child process speaking MCP over stdin and stdout.
+    Stdio {
+        /// Program to run.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
+    /// A Streamable HTTP endpoint.
+    Http {
+        /// The endpoint URL.
+        url: String,
+    },
+}
+
+/// A configuration that cannot be run, with the key at fault and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid config `{origin}`: {message}")]
+    Parse {
+        /// The file, or `embedded default`.
+        origin: String,
+        /// The parser's explanation, with line and column.
+        message: String,
+    },
+    /// The file parses but says something that cannot run.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// The embedded default configuration.
+    pub fn embedded_default() -> Result<Self, ConfigError> {
+        Self::parse(EMBEDDED_DEFAULT, "embedded default")
+    }
+
+    /// Parses and validates configuration text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|error| ConfigError::Parse {
+            origin: origin.to_owned(),
+            message: error.to_string().trim_end().to_owned(),
+        })?;
+
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let gateway = &self.gateway;
+        if gateway.max_body_bytes < 1024 {
+            return Err(invalid("gateway.max_body_bytes must be at least 1024"));
+        }
+        for (key, value) in [
+            ("gateway.call_timeout", gateway.call_timeout),
+            ("gateway.startup_timeout", gateway.startup_timeout),
+            ("gateway.health_interval", gateway.health_interval),
+        ] {
+            if value.is_zero() {
+                return Err(invalid(format!("{key} must be longer than zero")));
+            }
+        }
+
+        let mut names = HashSet::new();
+        for upstream in &self.upstreams {
+            upstream.validate()?;
+            if !names.insert(upstream.name.as_str()) {
+                return Err(invalid(format!(
+                    "two upstreams are named `{}`: give each a unique name",
+                    upstream.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl UpstreamConfig {
+    /// The prefix of re-exported names: `prefix`, else the upstream's name.
+    pub fn prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The validated transport.
+    pub fn transport(&self) -> Transport {
+        match (&self.command, &self.url) {
+            (Some(command), _) => Transport::Stdio {
+                program: command.first().cloned().unwrap_or_default(),
+                args: command.iter().skip(1).chain(&self.args).cloned().collect(),
+            },
+            (None, url) => Transport::Http {
+                url: url.clone().unwrap_or_default(),
+            },
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let name = &self.name;
+        if !is_identifier(name) {
+            return Err(invalid(format!(
+                "upstream name `{name}` must be non-empty ASCII letters, digits, `_` or `-`"
+            )));
+        }
+        if let Some(prefix) = &self.prefix
+            && !prefix.is_empty()
+            && !is_identifier(prefix)
+        {
+            return Err(invalid(format!(
+                "upstream `{name}`: prefix `{prefix}` must be ASCII letters, digits, `_` or `-`"
+            )));
+        }
+
+        match (&self.command, &self.url) {
+            (Some(_), Some(_)) => Err(invalid(format!(
+                "upstream `{name}` has both `command` and `url`: keep exactly one"
+            ))),
+            (None, None) => Err(invalid(format!(
+                "upstream `{name}` needs `command` (stdio) or `url` (Streamable HTTP)"
+            ))),
+            (Some(command), None) => self.validate_stdio(command),
+            (None, Some(url)) => self.validate_http(url),
+        }
+    }
+
+    fn validate_stdio(&self, command: &[String]) -> Result<(), ConfigError> {
+        let name = &self.name;
+        if command
+            .first()
+            .is_none_or(|program| program.trim().is_empty())
+        {
+            return Err(invalid(format!(
+                "upstream `{name}`: `command` must start with a program to run"
+            )));
+        }
+        if !self.headers_env.is_empty() || self.auth.is_some() {
+            return Err(invalid(format!(
+                "upstream `{name}`: `headers_env` and `auth` apply to `url` upstreams only"
+            )));
+        }
+        Ok(())
+    }
+
+    fn validate_http(&self, url: &str) -> Result<(), ConfigError> {
+        let name = &self.name;
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|error| invalid(format!("upstream `{name}`: url `{url}`: {error}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(invalid(format!(
+                "upstream `{name}`: url `{url}` must use http or https"
+            )));
+        }
+        if !self.args.is_empty()
+            || !self.env.is_empty()
+            || !self.env_passthrough.is_empty()
+            || self.cwd.is_some()
+        {
+            return Err(invalid(format!(
+                "upstream `{name}`: `args`, `env`, `env_passthrough` and `cwd` apply to \
+                 `command` upstreams only"
+            )));
+        }
+        for header in self.headers_env.keys() {
+            if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return Err(invalid(format!(
+                    "upstream `{name}`: `{header}` is not a valid HTTP header name"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+}
+
+fn invalid(message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(message.into())
+}

@@ -1,0 +1,125 @@
+//! Gateway errors, and the one place where each becomes what an agent sees:
+//! a tool result a model can act on, or a JSON-RPC error for protocol misuse.
+
+use std::time::Duration;
+
+use rmcp::ServiceError;
+use rmcp::model::{CallToolResult, ContentBlock, ErrorData};
+
+use crate::config::ConfigError;
+use crate::upstream::Unavailable;
+
+/// Why the gateway could not start or could not serve a request.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The configuration cannot run.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Two upstreams export the same name.
+    #[error(
+        "{kind} `{name}` is exported by both upstream `{first}` and upstream `{second}`: \
+         give one of them a non-empty `prefix`"
+    )]
+    NameCollision {
+        /// `tool`, `prompt` or `resource`.
+        kind: &'static str,
+        /// The clashing exported name.
+        name: String,
+        /// The upstream listed first.
+        first: String,
+        /// The upstream listed second.
+        second: String,
+    },
+    /// The upstream is down.
+    #[error("upstream `{name}` is unavailable: {reason}")]
+    Unavailable {
+        /// The upstream.
+        name: String,
+        /// Why, and when the gateway tries again.
+        reason: String,
+    },
+    /// The upstream did not answer in time; the request was cancelled there.
+    #[error("upstream `{upstream}` did not answer within {}s; the call was cancelled", .timeout.as_secs_f32())]
+    Timeout {
+        /// The upstream.
+        upstream: String,
+        /// The time allowed.
+        timeout: Duration,
+    },
+    /// The upstream answered with a JSON-RPC error, passed on unchanged.
+    #[error("upstream error: {}", .0.message)]
+    Upstream(ErrorData),
+    /// The connection dropped while the request was in flight.
+    #[error("upstream `{0}` closed the connection before answering")]
+    Closed(String),
+    /// The upstream answered with a result of the wrong kind.
+    #[error("upstream `{0}` answered with an unexpected result type")]
+    UnexpectedResponse(String),
+    /// Anything else the SDK reported.
+    #[error("upstream request failed: {0}")]
+    Service(String),
+    /// The agent cancelled the request.
+    #[error("the request was cancelled by the agent")]
+    Cancelled,
+}
+
+impl From<Unavailable> for GatewayError {
+    fn from(unavailable: Unavailable) -> Self {
+        Self::Unavailable {
+            name: unavailable.name,
+            reason: unavailable.reason,
+        }
+    }
+}
+
+impl GatewayError {
+    /// Classifies an SDK error for a request whose upstream is not known here.
+    pub(crate) fn from_service(error: ServiceError) -> Self {
+        match error {
+            ServiceError::McpError(error) => Self::Upstream(error),
+            other => Self::Service(other.to_string()),
+        }
+    }
+
+    /// Classifies an SDK error for a request sent to `upstream`.
+    pub(crate) fn from_upstream(upstream: &str, error: ServiceError) -> Self {
+        match error {
+            ServiceError::McpError(error) => Self::Upstream(error),
+            ServiceError::Timeout { timeout } => Self::Timeout {
+                upstream: upstream.to_owned(),
+                timeout,
+            },
+            ServiceError::TransportClosed => Self::Closed(upstream.to_owned()),
+            ServiceError::UnexpectedResponse => Self::UnexpectedResponse(upstream.to_owned()),
+            ServiceError::Cancelled { .. } => Self::Cancelled,
+            other => Self::Service(other.to_string()),
+        }
+    }
+
+    /// The JSON-RPC error for a request that is not a tool call.
+    pub(crate) fn into_error_data(self) -> ErrorData {
+        match self {
+            Self::Upstream(error) => error,
+            other => ErrorData::internal_error(other.to_string(), None),
+        }
+    }
+
+    /// What a tool call returns: errors a model can act on become a tool
+    /// result with `isError: true`; protocol errors stay JSON-RPC errors.
+    pub(crate) fn into_tool_outcome(self) -> Result<CallToolResult, ErrorData> {
+        match self {
+            Self::Unavailable { .. } | Self::Timeout { .. } | Self::Closed(_) => Ok(
+                CallToolResult::error(vec![ContentBlock::text(self.to_string())]),
+            ),
+            other => Err(other.into_error_data()),
+        }
+    }
+}

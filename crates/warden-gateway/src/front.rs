@@ -1,0 +1,77 @@
+//! The HTTP listeners: MCP Streamable HTTP at `/mcp`, and the operator
+//! endpoints on the admin address.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::GatewayConfig;
+use crate::hub::Hub;
+use crate::relay::handler::GatewayHandler;
+
+/// Host names accepted on every deployment, in addition to the configured ones.
+const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
+
+/// The router of the agent-facing listener.
+pub(crate) fn mcp_router(hub: Arc<Hub>, bound: SocketAddr, shutdown: CancellationToken) -> Router {
+    let config = http_config(hub.config(), bound, shutdown);
+    let factory_hub = Arc::clone(&hub);
+    let service = StreamableHttpService::new(
+        move || Ok(GatewayHandler::new(Arc::clone(&factory_hub))),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+
+    Router::new().nest_service("/mcp", service)
+}
+
+fn http_config(
+    gateway: &GatewayConfig,
+    bound: SocketAddr,
+    shutdown: CancellationToken,
+) -> StreamableHttpServerConfig {
+    let mut hosts: Vec<String> = LOOPBACK_HOSTS
+        .iter()
+        .map(|host| (*host).to_owned())
+        .collect();
+    hosts.push(bound.ip().to_string());
+    hosts.extend(gateway.allowed_hosts.iter().cloned());
+
+    StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(gateway.allowed_origins.iter().cloned())
+        .enforce_origin_validation()
+        .with_max_request_body_bytes(gateway.max_body_bytes)
+        .with_cancellation_token(shutdown)
+}
+
+/// The router of the admin listener.
+pub(crate) fn admin_router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(hub)
+}
+
+async fn healthz(State(hub): State<Arc<Hub>>) -> Json<Value> {
+    let upstreams: Vec<Value> = hub
+        .health()
+        .into_iter()
+        .map(|(name, ready, reason)| json!({ "name": name, "ready": ready, "reason": reason }))
+        .collect();
+    let all_ready = upstreams
+        .iter()
+        .all(|upstream| upstream["ready"] == json!(true));
+
+    Json(json!({
+        "status": if all_ready { "ok" } else { "degraded" },
+        "sessions": hub.relay().sessions.len(),
+        "upstreams": upstreams,
+    }))
+}

@@ -1,0 +1,124 @@
+//! The Warden gateway: an MCP server for agents in front of the MCP servers
+//! that hold the tools.
+//!
+//! Agents connect over Streamable HTTP at `/mcp`. Each registered upstream (a
+//! stdio child process or a Streamable HTTP endpoint) is kept connected by a
+//! supervisor; its tools, prompts and resources are re-exported under a
+//! prefix, and every request is forwarded to the upstream that serves it, with
+//! progress, cancellation, log messages and the upstream's own requests to the
+//! agent (sampling, elicitation, roots) relayed to the agent that asked.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), warden_gateway::GatewayError> {
+//! use warden_gateway::{Config, Gateway};
+//!
+//! let config = Config::embedded_default()?;
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! let gateway = Gateway::start(config, shutdown).await?;
+//! println!("MCP endpoint: http://{}/mcp", gateway.mcp_addr());
+//! gateway.serve().await
+//! # }
+//! ```
+
+#![allow(
+    deprecated,
+    reason = "the gateway relays logging, sampling, roots and resource subscriptions, which rmcp \
+              deprecates for protocol 2026-07-28 but agents on earlier versions still use"
+)]
+
+pub mod config;
+mod error;
+mod front;
+mod hub;
+mod relay;
+mod routes;
+mod upstream;
+mod uri_template;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Config, ConfigError};
+pub use error::GatewayError;
+use hub::Hub;
+
+/// A started gateway: listeners bound, upstreams started, not yet serving.
+pub struct Gateway {
+    hub: Arc<Hub>,
+    mcp: TcpListener,
+    admin: Option<TcpListener>,
+    shutdown: CancellationToken,
+}
+
+impl Gateway {
+    /// Binds the listeners and starts every upstream, waiting for each one's
+    /// first connection attempt. An upstream that fails to start does not
+    /// stop the gateway; clashing exported names do.
+    pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Self, GatewayError> {
+        let mcp = bind(config.gateway.listen).await?;
+        let admin = match config.gateway.admin_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let hub = Hub::start(config, &shutdown).await?;
+
+        Ok(Self {
+            hub,
+            mcp,
+            admin,
+            shutdown,
+        })
+    }
+
+    /// The bound address of the MCP listener.
+    pub fn mcp_addr(&self) -> SocketAddr {
+        local_addr(&self.mcp)
+    }
+
+    /// The bound address of the admin listener, if one is configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(local_addr)
+    }
+
+    /// Serves until the shutdown token is cancelled.
+    pub async fn serve(self) -> Result<(), GatewayError> {
+        let mcp_addr = self.mcp_addr();
+        let mcp = front::mcp_router(Arc::clone(&self.hub), mcp_addr, self.shutdown.clone());
+        let shutdown = self.shutdown.clone();
+        let mcp_server = axum::serve(self.mcp, mcp)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+
+        let admin_server = self.admin.map(|listener| {
+            let shutdown = self.shutdown.clone();
+            axum::serve(listener, front::admin_router(Arc::clone(&self.hub)))
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        });
+
+        tracing::info!(listen.addr = %mcp_addr, "gateway serving MCP at /mcp");
+        let served = match admin_server {
+            Some(admin) => {
+                tokio::try_join!(mcp_server.into_future(), admin.into_future()).map(drop)
+            }
+            None => mcp_server.await,
+        };
+        served.map_err(|source| GatewayError::Bind {
+            addr: mcp_addr,
+            source,
+        })
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, GatewayError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| GatewayError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener) -> SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+}

@@ -1,0 +1,333 @@
+//! The MCP server handler of one agent session.
+//!
+//! Each method finds the upstream behind a name, forwards the request with the
+//! upstream's own name, and returns the answer unchanged. Listings are served
+//! from the routing table, so they cost no upstream round trip.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rmcp::ServerHandler;
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
+    CompleteRequest, CompleteRequestParams, CompleteResult, ErrorData, GetPromptRequest,
+    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, Reference,
+    ServerCapabilities, ServerInfo, ServerResult, SetLevelRequest, SetLevelRequestParams,
+    SubscribeRequestParams, UnsubscribeRequestParams,
+};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer};
+
+use super::forward::forward;
+use super::inflight::SessionKey;
+use crate::error::GatewayError;
+use crate::hub::Hub;
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// Serves one agent session.
+pub(crate) struct GatewayHandler {
+    hub: Arc<Hub>,
+    session: SessionKey,
+}
+
+impl GatewayHandler {
+    pub(crate) fn new(hub: Arc<Hub>) -> Self {
+        let session = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+        Self { hub, session }
+    }
+
+    /// Notes the session's peer, so that later notifications can reach it.
+    fn seen(&self, context: &RequestContext<RoleServer>) {
+        self.hub.relay().sessions.touch(self.session, &context.peer);
+    }
+
+    async fn forward_to(
+        &self,
+        upstream: usize,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, GatewayError> {
+        let upstream = self.hub.upstream(upstream);
+        forward(&self.hub, self.session, upstream, request, context).await
+    }
+
+    async fn call_tool_outcome(
+        &self,
+        mut params: CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, GatewayError> {
+        let exported = params.name.to_string();
+        let Some(route) = self.hub.routes().tool(&exported).cloned() else {
+            return Err(self.unknown("tool", &exported));
+        };
+        params.name = route.name.into();
+
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        match self.forward_to(route.upstream, request, context).await? {
+            ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
+            ServerResult::InputRequiredResult(result) => {
+                Ok(CallToolResponse::InputRequired(result))
+            }
+            ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
+            ServerResult::EmptyResult(_) => {
+                Ok(CallToolResponse::Complete(CallToolResult::default()))
+            }
+            _ => Err(GatewayError::UnexpectedResponse(
+                self.hub.upstream(route.upstream).name().into(),
+            )),
+        }
+    }
+
+    /// The error for a name that no upstream exports: an unavailable upstream
+    /// is named as the cause when the name carries its prefix.
+    fn unknown(&self, kind: &str, name: &str) -> GatewayError {
+        if let Some(upstream) = self.hub.upstream_by_prefix(name)
+            && let Err(unavailable) = upstream.peer()
+        {
+            return unavailable.into();
+        }
+        GatewayError::Upstream(ErrorData::invalid_params(
+            format!("unknown {kind} `{name}`: list {kind}s to see the names this gateway exports"),
+            None,
+        ))
+    }
+}
+
+impl Drop for GatewayHandler {
+    fn drop(&mut self) {
+        let hub = Arc::clone(&self.hub);
+        let session = self.session;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { hub.end_session(session).await });
+        }
+    }
+}
+
+impl ServerHandler for GatewayHandler {
+    fn get_info(&self) -> ServerInfo {
+        let capabilities = ServerCapabilities::builder()
+            .enable_logging()
+            .enable_completions()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_resources_subscribe()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        ServerInfo::new(capabilities)
+            .with_server_info(Implementation::new("warden", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Warden gateway: tools and prompts of each upstream MCP server are exported \
+                 as `upstream.name`.",
+            )
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        self.hub.relay().sessions.touch(self.session, &context.peer);
+        tracing::debug!(session = self.session, "agent session initialized");
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        self.seen(&context);
+        let tools = self.hub.routes().tool_list.as_ref().clone();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.seen(&context);
+        let tool = request.name.to_string();
+        match self.call_tool_outcome(request, &context).await {
+            Ok(response) => Ok(response),
+            Err(error) => {
+                tracing::info!(session = self.session, tool.name = %tool, %error, "tool call failed");
+                error.into_tool_outcome().map(CallToolResponse::Complete)
+            }
+        }
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        self.seen(&context);
+        let prompts = self.hub.routes().prompt_list.as_ref().clone();
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    async fn get_prompt(
+        &self,
+        mut request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        self.seen(&context);
+        let Some(route) = self.hub.routes().prompt(&request.name).cloned() else {
+            return Err(self.unknown("prompt", &request.name).into_error_data());
+        };
+        request.name = route.name;
+
+        let request = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
+        match self.forward_to(route.upstream, request, &context).await {
+            Ok(ServerResult::GetPromptResult(result)) => Ok(GetPromptResponse::Complete(result)),
+            Ok(ServerResult::InputRequiredResult(result)) => {
+                Ok(GetPromptResponse::InputRequired(result))
+            }
+            Ok(_) => Err(unexpected(&self.hub, route.upstream)),
+            Err(error) => Err(error.into_error_data()),
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        self.seen(&context);
+        let resources = self.hub.routes().resource_list.as_ref().clone();
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        self.seen(&context);
+        let templates = self.hub.routes().template_list.as_ref().clone();
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        self.seen(&context);
+        let upstream = self.resource_upstream(&request.uri)?;
+
+        let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
+        match self.forward_to(upstream, request, &context).await {
+            Ok(ServerResult::ReadResourceResult(result)) => {
+                Ok(ReadResourceResponse::Complete(result))
+            }
+            Ok(ServerResult::InputRequiredResult(result)) => {
+                Ok(ReadResourceResponse::InputRequired(result))
+            }
+            Ok(_) => Err(unexpected(&self.hub, upstream)),
+            Err(error) => Err(error.into_error_data()),
+        }
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.seen(&context);
+        let upstream = self.resource_upstream(&request.uri)?;
+        self.hub
+            .subscribe(self.session, upstream, &request.uri)
+            .await
+            .map_err(GatewayError::into_error_data)
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.seen(&context);
+        self.hub.unsubscribe(self.session, &request.uri).await;
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        mut request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        self.seen(&context);
+        let routes = self.hub.routes();
+        let upstream = match &mut request.r#ref {
+            Reference::Prompt(prompt) => {
+                let route = routes
+                    .prompt(&prompt.name)
+                    .ok_or_else(|| self.unknown("prompt", &prompt.name).into_error_data())?;
+                prompt.name = route.name.clone();
+                route.upstream
+            }
+            Reference::Resource(resource) => routes
+                .template(&resource.uri)
+                .or_else(|| routes.resource(&resource.uri))
+                .ok_or_else(|| resource_not_found(&resource.uri))?,
+            _ => {
+                return Err(ErrorData::invalid_params(
+                    "unsupported completion reference",
+                    None,
+                ));
+            }
+        };
+
+        let request = ClientRequest::CompleteRequest(CompleteRequest::new(request));
+        match self.forward_to(upstream, request, &context).await {
+            Ok(ServerResult::CompleteResult(result)) => Ok(result),
+            Ok(_) => Err(unexpected(&self.hub, upstream)),
+            Err(error) => Err(error.into_error_data()),
+        }
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.seen(&context);
+        self.hub
+            .relay()
+            .sessions
+            .set_log_level(self.session, request.level);
+
+        for upstream in self.hub.upstreams() {
+            if upstream.supports_logging() {
+                let level = SetLevelRequestParams::new(request.level);
+                let request = ClientRequest::SetLevelRequest(SetLevelRequest::new(level));
+                if let Err(error) = self.forward_to(upstream.index, request, &context).await {
+                    tracing::debug!(upstream.name = upstream.name(), %error, "setLevel not applied");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl GatewayHandler {
+    fn resource_upstream(&self, uri: &str) -> Result<usize, ErrorData> {
+        self.hub
+            .routes()
+            .resource(uri)
+            .ok_or_else(|| resource_not_found(uri))
+    }
+}
+
+fn resource_not_found(uri: &str) -> ErrorData {
+    ErrorData::resource_not_found(
+        format!("no upstream serves resource `{uri}`: list resources and templates to see them"),
+        None,
+    )
+}
+
+fn unexpected(hub: &Hub, upstream: usize) -> ErrorData {
+    GatewayError::UnexpectedResponse(hub.upstream(upstream).name().to_owned()).into_error_data()
+}

@@ -1,0 +1,154 @@
+//! Requests on their way to an upstream, indexed so that what the upstream
+//! sends back before its answer (progress, log lines, sampling, elicitation,
+//! roots) reaches the agent that made the request, and no other.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use rmcp::model::{ClientResult, ErrorData, ProgressToken, ServerRequest};
+use rmcp::service::{Peer, RoleServer};
+use tokio::sync::{mpsc, oneshot};
+
+/// A request from an upstream that only the agent can answer.
+pub(crate) struct AgentRequest {
+    pub(crate) request: ServerRequest,
+    pub(crate) reply: oneshot::Sender<Result<ClientResult, ErrorData>>,
+}
+
+/// Identifies one agent session for the lifetime of the gateway process.
+pub(crate) type SessionKey = u64;
+
+/// One request in flight.
+struct Entry {
+    upstream: usize,
+    session: SessionKey,
+    agent: Peer<RoleServer>,
+    agent_progress: Option<ProgressToken>,
+    upstream_progress: ProgressToken,
+    requests: mpsc::Sender<AgentRequest>,
+}
+
+/// Where a notification or request from an upstream should go.
+pub(crate) struct Target {
+    pub(crate) session: SessionKey,
+    pub(crate) agent: Peer<RoleServer>,
+    requests: mpsc::Sender<AgentRequest>,
+}
+
+/// Why an upstream's request could not be given to an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RouteError {
+    #[error("no agent request is in flight on this upstream")]
+    NoRequest,
+    #[error(
+        "requests of several agents are in flight on this upstream, so the gateway cannot tell \
+         which agent this is for"
+    )]
+    Ambiguous,
+    #[error("the agent request ended before this could be delivered")]
+    Gone,
+}
+
+/// The registry of requests in flight, shared by every session and upstream.
+#[derive(Default)]
+pub(crate) struct InFlight {
+    next: AtomicU64,
+    entries: Mutex<HashMap<u64, Entry>>,
+}
+
+/// Removes its entry from the registry when the request ends, however it ends.
+pub(crate) struct Registration {
+    registry: Arc<InFlight>,
+    id: u64,
+}
+
+/// The parts of a forwarded request that the registry keeps.
+pub(crate) struct Call {
+    pub(crate) upstream: usize,
+    pub(crate) session: SessionKey,
+    pub(crate) agent: Peer<RoleServer>,
+    pub(crate) agent_progress: Option<ProgressToken>,
+    pub(crate) upstream_progress: ProgressToken,
+    pub(crate) requests: mpsc::Sender<AgentRequest>,
+}
+
+impl InFlight {
+    pub(crate) fn register(self: &Arc<Self>, call: Call) -> Registration {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let entry = Entry {
+            upstream: call.upstream,
+            session: call.session,
+            agent: call.agent,
+            agent_progress: call.agent_progress,
+            upstream_progress: call.upstream_progress,
+            requests: call.requests,
+        };
+        self.entries.lock().insert(id, entry);
+
+        Registration {
+            registry: Arc::clone(self),
+            id,
+        }
+    }
+
+    /// The agent and its own progress token for an upstream progress token.
+    pub(crate) fn progress(
+        &self,
+        upstream: usize,
+        token: &ProgressToken,
+    ) -> Option<(Peer<RoleServer>, ProgressToken)> {
+        let entries = self.entries.lock();
+        entries
+            .values()
+            .find(|entry| entry.upstream == upstream && &entry.upstream_progress == token)
+            .and_then(|entry| Some((entry.agent.clone(), entry.agent_progress.clone()?)))
+    }
+
+    /// The one agent session with requests in flight on `upstream`, and its
+    /// newest request there.
+    pub(crate) fn sole_target(&self, upstream: usize) -> Result<Target, RouteError> {
+        let entries = self.entries.lock();
+        let mut on_upstream = entries
+            .iter()
+            .filter(|(_, entry)| entry.upstream == upstream);
+
+        let (mut newest_id, mut newest) = on_upstream.next().ok_or(RouteError::NoRequest)?;
+        for (id, entry) in on_upstream {
+            if entry.session != newest.session {
+                return Err(RouteError::Ambiguous);
+            }
+            if id > newest_id {
+                (newest_id, newest) = (id, entry);
+            }
+        }
+
+        Ok(Target {
+            session: newest.session,
+            agent: newest.agent.clone(),
+            requests: newest.requests.clone(),
+        })
+    }
+}
+
+impl Target {
+    /// Hands `request` to the forwarding task of the agent's request, which
+    /// sends it to the agent in that request's context, and waits for the answer.
+    pub(crate) async fn ask(&self, request: ServerRequest) -> Result<ClientResult, ErrorData> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || ErrorData::internal_error(RouteError::Gone.to_string(), None);
+
+        self.requests
+            .send(AgentRequest { request, reply })
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.registry.entries.lock().remove(&self.id);
+    }
+}
