@@ -106,6 +106,11 @@ pub struct UpstreamConfig {
     /// Time allowed for one forwarded request to this upstream.
     #[serde(default, with = "humantime_serde")]
     pub call_timeout: Option<Duration>,
+    /// Root URIs Warden gives this upstream when it asks for roots. When set,
+    /// agents' roots are never relayed: an upstream that confines itself to
+    /// its client's roots (as filesystem servers do) then stays confined to
+    /// what the platform team chose, whichever agent is calling.
+    pub roots: Option<Vec<String>>,
 }
 
 /// How Warden authenticates to an HTTP upstream.
@@ -116,9 +121,9 @@ pub struct UpstreamAuth {
     pub bearer_env: String,
 }
 
-/// The transport of one upstream, as validated.
+/// Where one upstream is reached, as validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transport {
+pub enum Endpoint {
     /// A child process speaking MCP over stdin and stdout.
     Stdio {
         /// Program to run.
@@ -219,14 +224,14 @@ impl UpstreamConfig {
         self.prefix.as_deref().unwrap_or(&self.name)
     }
 
-    /// The validated transport.
-    pub fn transport(&self) -> Transport {
+    /// The validated endpoint.
+    pub fn endpoint(&self) -> Endpoint {
         match (&self.command, &self.url) {
-            (Some(command), _) => Transport::Stdio {
+            (Some(command), _) => Endpoint::Stdio {
                 program: command.first().cloned().unwrap_or_default(),
                 args: command.iter().skip(1).chain(&self.args).cloned().collect(),
             },
-            (None, url) => Transport::Http {
+            (None, url) => Endpoint::Http {
                 url: url.clone().unwrap_or_default(),
             },
         }

@@ -44,12 +44,34 @@ fn http_config(
     hosts.push(bound.ip().to_string());
     hosts.extend(gateway.allowed_hosts.iter().cloned());
 
+    let mut origins = own_origins(bound);
+    origins.extend(gateway.allowed_origins.iter().cloned());
+
     StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
-        .with_allowed_origins(gateway.allowed_origins.iter().cloned())
+        .with_allowed_origins(origins)
         .enforce_origin_validation()
         .with_max_request_body_bytes(gateway.max_body_bytes)
         .with_cancellation_token(shutdown)
+}
+
+/// Pages served by the gateway's own address may call it; any other browser
+/// origin must be listed in `allowed_origins`.
+fn own_origins(bound: SocketAddr) -> Vec<String> {
+    let port = bound.port();
+    let ip = match bound.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    [
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "[::1]".to_owned(),
+        ip,
+    ]
+    .into_iter()
+    .map(|host| format!("http://{host}:{port}"))
+    .collect()
 }
 
 /// The router of the admin listener.

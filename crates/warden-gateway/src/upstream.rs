@@ -7,6 +7,7 @@
 pub(crate) mod catalog;
 pub(crate) mod client;
 pub(crate) mod connect;
+pub(crate) mod intercept;
 pub(crate) mod supervisor;
 
 use std::sync::Arc;

@@ -1,17 +1,17 @@
 //! Sending one agent request to an upstream and relaying everything that
-//! belongs to it: the answer, progress, cancellation in both directions and
-//! the upstream's own requests to the agent.
+//! belongs to it: the answer, progress, log messages, cancellation in both
+//! directions and the upstream's own requests to the agent.
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use rmcp::model::{
     CancelledNotification, CancelledNotificationParam, ClientNotification, ClientRequest,
-    RequestId, RequestMetaObject, ServerResult,
+    RequestId, RequestMetaObject, ResultType, ServerResult,
 };
 use rmcp::service::{Peer, PeerRequestOptions, RequestContext, RoleClient, RoleServer};
 use tokio::sync::mpsc;
 
-use super::inflight::{AgentRequest, Call, SessionKey};
+use super::inflight::{AgentRequest, Call, Relayed, SessionKey};
 use crate::error::GatewayError;
 use crate::hub::Hub;
 use crate::upstream::Upstream;
@@ -21,11 +21,14 @@ use crate::upstream::Upstream;
 const CONNECTION_META_PREFIX: &str = "io.modelcontextprotocol/";
 const PROGRESS_TOKEN: &str = "progressToken";
 
-/// How many upstream requests to the agent may wait for one call at a time.
-const AGENT_REQUEST_QUEUE: usize = 8;
+/// How many notifications and requests for the agent may wait per call.
+const RELAY_QUEUE: usize = 256;
 
 /// Forwards `request` to `upstream` on behalf of the agent in `context` and
 /// waits for the answer, relaying what comes back meanwhile.
+///
+/// Everything is sent to the agent from this task, inside the agent's
+/// request, so that the SDK routes it on that request's own stream.
 pub(crate) async fn forward(
     hub: &Hub,
     session: SessionKey,
@@ -42,36 +45,69 @@ pub(crate) async fn forward(
         .send_request_with_option(request, options)
         .await
         .map_err(fail)?;
-    let (requests, mut agent_requests) = mpsc::channel(AGENT_REQUEST_QUEUE);
+    let (queue, mut relayed) = mpsc::channel(RELAY_QUEUE);
     let _registration = hub.relay().inflight.register(Call {
         upstream: upstream.index,
         session,
-        agent: context.peer.clone(),
         agent_progress: context.meta.get_progress_token(),
         upstream_progress: handle.progress_token.clone(),
-        requests,
+        queue,
     });
     let mut abandon = AbandonGuard::new(peer, handle.id.clone());
+    let notify = |item| notify_agent(hub, session, &context.peer, item);
 
     let mut answer = std::pin::pin!(handle.await_response());
-    let mut relayed = FuturesUnordered::new();
+    let mut asking = FuturesUnordered::new();
     loop {
         tokio::select! {
             result = &mut answer => {
                 abandon.disarm();
-                return result.map_err(fail);
+                while let Ok(item) = relayed.try_recv() {
+                    notify(item).await;
+                }
+                return result.map(mark_complete).map_err(fail);
             }
             () = context.ct.cancelled() => return Err(GatewayError::Cancelled),
-            Some(request) = agent_requests.recv() => {
-                relayed.push(ask_agent(&context.peer, request));
-            }
-            Some(()) = relayed.next(), if !relayed.is_empty() => {}
+            Some(item) = relayed.recv() => match item {
+                Relayed::Request(request) => asking.push(ask_agent(&context.peer, request)),
+                other => notify(other).await,
+            },
+            Some(()) = asking.next(), if !asking.is_empty() => {}
         }
     }
 }
 
-/// Sends an upstream's request to the agent. It runs inside the agent's
-/// request, so the SDK delivers it on that request's stream.
+/// Marks a final result as `complete` where the upstream, speaking an older
+/// protocol version, left the discriminator out. Agents on 2026-07-28 and
+/// later require it; the SDK removes it again for agents on older versions.
+fn mark_complete(mut result: ServerResult) -> ServerResult {
+    let result_type = match &mut result {
+        ServerResult::CallToolResult(result) => &mut result.result_type,
+        ServerResult::GetPromptResult(result) => &mut result.result_type,
+        ServerResult::ReadResourceResult(result) => &mut result.result_type,
+        ServerResult::CompleteResult(result) => &mut result.result_type,
+        _ => return result,
+    };
+    result_type.get_or_insert(ResultType::COMPLETE);
+    result
+}
+
+/// Sends a notification to the agent; requests reaching this point belong to
+/// a call that has already been answered and are refused by being dropped.
+async fn notify_agent(hub: &Hub, session: SessionKey, agent: &Peer<RoleServer>, item: Relayed) {
+    let sent = match item {
+        Relayed::Progress(progress) => agent.notify_progress(progress).await,
+        Relayed::Log(log) if hub.relay().sessions.wants_log(session, log.level) => {
+            agent.notify_logging_message(log).await
+        }
+        Relayed::Log(_) | Relayed::Request(_) => Ok(()),
+    };
+    if let Err(error) = sent {
+        tracing::debug!(%error, session, "notification not delivered to the agent");
+    }
+}
+
+/// Sends an upstream's request to the agent and passes the answer back.
 async fn ask_agent(agent: &Peer<RoleServer>, request: AgentRequest) {
     let answer = agent
         .send_request(request.request)

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use rmcp::model::{ClientResult, ErrorData, ProgressToken, ServerRequest};
-use rmcp::service::{Peer, RoleServer};
+use rmcp::model::{
+    ClientResult, ErrorData, LoggingMessageNotificationParam, ProgressNotificationParam,
+    ProgressToken, ServerRequest,
+};
 use tokio::sync::{mpsc, oneshot};
 
 /// A request from an upstream that only the agent can answer.
@@ -17,6 +19,19 @@ pub(crate) struct AgentRequest {
     pub(crate) reply: oneshot::Sender<Result<ClientResult, ErrorData>>,
 }
 
+/// What an upstream sends for the agent while a request is in flight, queued
+/// in arrival order for the task that forwards the request.
+pub(crate) enum Relayed {
+    /// Progress, already carrying the agent's own token.
+    Progress(ProgressNotificationParam),
+    Log(LoggingMessageNotificationParam),
+    Request(AgentRequest),
+}
+
+/// The queue of one forwarded request; bounded so that a flooding upstream
+/// loses notifications rather than exhausting memory.
+pub(crate) type RelayQueue = mpsc::Sender<Relayed>;
+
 /// Identifies one agent session for the lifetime of the gateway process.
 pub(crate) type SessionKey = u64;
 
@@ -24,17 +39,15 @@ pub(crate) type SessionKey = u64;
 struct Entry {
     upstream: usize,
     session: SessionKey,
-    agent: Peer<RoleServer>,
     agent_progress: Option<ProgressToken>,
     upstream_progress: ProgressToken,
-    requests: mpsc::Sender<AgentRequest>,
+    queue: RelayQueue,
 }
 
 /// Where a notification or request from an upstream should go.
 pub(crate) struct Target {
     pub(crate) session: SessionKey,
-    pub(crate) agent: Peer<RoleServer>,
-    requests: mpsc::Sender<AgentRequest>,
+    queue: RelayQueue,
 }
 
 /// Why an upstream's request could not be given to an agent.
@@ -68,10 +81,9 @@ pub(crate) struct Registration {
 pub(crate) struct Call {
     pub(crate) upstream: usize,
     pub(crate) session: SessionKey,
-    pub(crate) agent: Peer<RoleServer>,
     pub(crate) agent_progress: Option<ProgressToken>,
     pub(crate) upstream_progress: ProgressToken,
-    pub(crate) requests: mpsc::Sender<AgentRequest>,
+    pub(crate) queue: RelayQueue,
 }
 
 impl InFlight {
@@ -80,10 +92,9 @@ impl InFlight {
         let entry = Entry {
             upstream: call.upstream,
             session: call.session,
-            agent: call.agent,
             agent_progress: call.agent_progress,
             upstream_progress: call.upstream_progress,
-            requests: call.requests,
+            queue: call.queue,
         };
         self.entries.lock().insert(id, entry);
 
@@ -93,17 +104,36 @@ impl InFlight {
         }
     }
 
-    /// The agent and its own progress token for an upstream progress token.
-    pub(crate) fn progress(
-        &self,
-        upstream: usize,
-        token: &ProgressToken,
-    ) -> Option<(Peer<RoleServer>, ProgressToken)> {
+    /// Queues upstream progress for the request that carries its token,
+    /// under the agent's own token; progress for no agent token is dropped.
+    pub(crate) fn relay_progress(&self, upstream: usize, mut params: ProgressNotificationParam) {
         let entries = self.entries.lock();
-        entries
-            .values()
-            .find(|entry| entry.upstream == upstream && &entry.upstream_progress == token)
-            .and_then(|entry| Some((entry.agent.clone(), entry.agent_progress.clone()?)))
+        let entry = entries.values().find(|entry| {
+            entry.upstream == upstream && entry.upstream_progress == params.progress_token
+        });
+        let Some((entry, token)) =
+            entry.and_then(|entry| Some((entry, entry.agent_progress.clone()?)))
+        else {
+            return;
+        };
+
+        params.progress_token = token;
+        if entry.queue.try_send(Relayed::Progress(params)).is_err() {
+            tracing::debug!(upstream, "progress dropped: the agent is not keeping up");
+        }
+    }
+
+    /// Queues an upstream log message for the one agent session with requests
+    /// in flight on that upstream; with none, or several, it is dropped.
+    pub(crate) fn relay_log(&self, upstream: usize, params: LoggingMessageNotificationParam) {
+        match self.sole_target(upstream) {
+            Ok(target) => {
+                if target.queue.try_send(Relayed::Log(params)).is_err() {
+                    tracing::debug!(upstream, "log message dropped: the agent is not keeping up");
+                }
+            }
+            Err(reason) => tracing::debug!(upstream, %reason, "upstream log message dropped"),
+        }
     }
 
     /// The one agent session with requests in flight on `upstream`, and its
@@ -126,8 +156,7 @@ impl InFlight {
 
         Ok(Target {
             session: newest.session,
-            agent: newest.agent.clone(),
-            requests: newest.requests.clone(),
+            queue: newest.queue.clone(),
         })
     }
 }
@@ -139,8 +168,8 @@ impl Target {
         let (reply, answer) = oneshot::channel();
         let gone = || ErrorData::internal_error(RouteError::Gone.to_string(), None);
 
-        self.requests
-            .send(AgentRequest { request, reply })
+        self.queue
+            .send(Relayed::Request(AgentRequest { request, reply }))
             .await
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?

@@ -1,8 +1,9 @@
 //! The MCP client role Warden plays toward each upstream.
 //!
 //! It advertises sampling, elicitation and roots so that upstream servers may
-//! use them, and passes each such request, and each progress or log
-//! notification, to the agent whose request is in flight on this upstream.
+//! use them, and passes each such request to the agent whose request is in
+//! flight on this upstream. Progress and log notifications take a shorter way,
+//! through [`super::intercept`].
 
 use std::sync::Arc;
 
@@ -10,12 +11,13 @@ use rmcp::ClientHandler;
 use rmcp::model::{
     ClientCapabilities, ClientInfo, ClientResult, CreateMessageRequest, CreateMessageRequestParams,
     CreateMessageResult, ElicitRequest, ElicitRequestParams, ElicitResult, ErrorData,
-    Implementation, ListRootsRequest, ListRootsResult, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ResourceUpdatedNotificationParam, ServerRequest,
+    Implementation, ListRootsRequest, ListRootsResult, ResourceUpdatedNotificationParam, Root,
+    ServerRequest,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 
 use crate::relay::Relay;
+use crate::relay::inflight::InFlight;
 use crate::upstream::Upstream;
 
 /// The client handler of one upstream connection.
@@ -28,6 +30,14 @@ pub(crate) struct UpstreamClient {
 impl UpstreamClient {
     pub(crate) fn new(upstream: Arc<Upstream>, relay: Arc<Relay>) -> Self {
         Self { upstream, relay }
+    }
+
+    pub(crate) fn upstream_index(&self) -> usize {
+        self.upstream.index
+    }
+
+    pub(crate) fn inflight(&self) -> Arc<InFlight> {
+        Arc::clone(&self.relay.inflight)
     }
 
     /// Sends a request to the agent behind the in-flight call, or refuses it
@@ -93,6 +103,21 @@ impl ClientHandler for UpstreamClient {
         &self,
         _context: RequestContext<RoleClient>,
     ) -> Result<ListRootsResult, ErrorData> {
+        if let Some(roots) = &self.upstream.config.roots {
+            let roots = roots.iter().map(|uri| Root::new(uri.clone())).collect();
+            return Ok(ListRootsResult::new(roots));
+        }
+        if self
+            .relay
+            .inflight
+            .sole_target(self.upstream.index)
+            .is_err()
+        {
+            // Outside an agent's call (at start-up, typically) the gateway
+            // itself is the client, and it has no roots.
+            return Ok(ListRootsResult::default());
+        }
+
         let request = ServerRequest::ListRootsRequest(ListRootsRequest::default());
         match self.ask_agent(request).await? {
             ClientResult::ListRootsResult(result) => Ok(result),
@@ -109,53 +134,6 @@ impl ClientHandler for UpstreamClient {
         match self.ask_agent(request).await? {
             ClientResult::ElicitResult(result) => Ok(result),
             _ => Err(unexpected("elicitation/create")),
-        }
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        let upstream = self.upstream.index;
-        let Some((agent, token)) = self
-            .relay
-            .inflight
-            .progress(upstream, &params.progress_token)
-        else {
-            tracing::trace!(
-                upstream.name = self.upstream.name(),
-                "progress for no agent token"
-            );
-            return;
-        };
-
-        let mut params = params;
-        params.progress_token = token;
-        if let Err(error) = agent.notify_progress(params).await {
-            tracing::debug!(%error, "progress notification not delivered to agent");
-        }
-    }
-
-    async fn on_logging_message(
-        &self,
-        params: LoggingMessageNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        let Ok(target) = self.relay.inflight.sole_target(self.upstream.index) else {
-            tracing::debug!(
-                upstream.name = self.upstream.name(),
-                "upstream log message with no single agent to deliver it to"
-            );
-            return;
-        };
-        if !self.relay.sessions.wants_log(target.session, params.level) {
-            return;
-        }
-
-        let sent = target.agent.notify_logging_message(params).await;
-        if let Err(error) = sent {
-            tracing::debug!(%error, "log message not delivered to agent");
         }
     }
 

@@ -8,12 +8,13 @@ use std::process::Stdio;
 use rmcp::ServiceExt;
 use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess, Transport};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{ChildStderr, Command};
 
 use super::client::UpstreamClient;
-use crate::config::{Transport, UpstreamConfig};
+use super::intercept::Intercept;
+use crate::config::{Endpoint, UpstreamConfig};
 
 /// Variables every child keeps, so that ordinary programs (and `npx`) run.
 const BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ"];
@@ -42,9 +43,9 @@ pub(crate) async fn connect(
     config: &UpstreamConfig,
     client: UpstreamClient,
 ) -> Result<Connection, ConnectError> {
-    match config.transport() {
-        Transport::Stdio { program, args } => connect_stdio(config, &program, &args, client).await,
-        Transport::Http { url } => connect_http(config, url, client).await,
+    match config.endpoint() {
+        Endpoint::Stdio { program, args } => connect_stdio(config, &program, &args, client).await,
+        Endpoint::Http { url } => connect_http(config, url, client).await,
     }
 }
 
@@ -72,10 +73,7 @@ async fn connect_stdio(
         tokio::spawn(relay_stderr(config.name.clone(), stderr));
     }
 
-    client
-        .serve(transport)
-        .await
-        .map_err(|error| ConnectError::Initialize(Box::new(error)))
+    serve(client, transport).await
 }
 
 async fn connect_http(
@@ -94,6 +92,16 @@ async fn connect_http(
     }
 
     let transport = StreamableHttpClientTransport::from_config(transport_config);
+    serve(client, transport).await
+}
+
+/// Runs the MCP handshake over `transport`, with relayed notifications taken
+/// off it in order.
+async fn serve<T>(client: UpstreamClient, transport: T) -> Result<Connection, ConnectError>
+where
+    T: Transport<RoleClient> + 'static,
+{
+    let transport = Intercept::new(transport, client.upstream_index(), client.inflight());
     client
         .serve(transport)
         .await

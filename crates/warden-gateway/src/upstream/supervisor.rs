@@ -20,7 +20,8 @@ const FIRST_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 /// A connection that stayed up this long resets the back-off.
 const STABLE_AFTER: Duration = Duration::from_secs(60);
-const PING_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait for a ping answer; shorter health intervals wait less.
+const MAX_PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs until `shutdown` is cancelled. `first_attempt` is cancelled once the
 /// first connection attempt has either succeeded or failed.
@@ -121,7 +122,7 @@ async fn watch(
                 hub.rebuild_routes();
             }
             () = tokio::time::sleep_until(next_ping) => {
-                if let Err(reason) = ping(&peer).await {
+                if let Err(reason) = ping(&peer, interval.min(MAX_PING_TIMEOUT)).await {
                     return reason;
                 }
                 next_ping = Instant::now() + interval;
@@ -130,9 +131,9 @@ async fn watch(
     }
 }
 
-async fn ping(peer: &Peer<RoleClient>) -> Result<(), String> {
+async fn ping(peer: &Peer<RoleClient>, timeout: Duration) -> Result<(), String> {
     let request = ClientRequest::PingRequest(PingRequest::default());
-    let options = PeerRequestOptions::with_timeout(PING_TIMEOUT);
+    let options = PeerRequestOptions::with_timeout(timeout);
     let handle = peer
         .send_request_with_option(request, options)
         .await
@@ -141,9 +142,7 @@ async fn ping(peer: &Peer<RoleClient>) -> Result<(), String> {
     match handle.await_response().await {
         Ok(_) => Ok(()),
         Err(rmcp::ServiceError::McpError(_)) => Ok(()),
-        Err(error) => Err(format!(
-            "did not answer a ping within {PING_TIMEOUT:?}: {error}"
-        )),
+        Err(error) => Err(format!("did not answer a ping within {timeout:?}: {error}")),
     }
 }
 
