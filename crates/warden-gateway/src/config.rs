@@ -154,7 +154,7 @@ pub enum ConfigError {
     Parse {
         /// The file, or `embedded default`.
         origin: String,
-        /// The parser's explanation, with line and column.
+        /// Line, column and the parser's explanation.
         message: String,
     },
     /// The file parses but says something that cannot run.
@@ -182,7 +182,7 @@ impl Config {
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text).map_err(|error| ConfigError::Parse {
             origin: origin.to_owned(),
-            message: error.to_string().trim_end().to_owned(),
+            message: one_line(text, &error),
         })?;
 
         config.validate()?;
@@ -313,6 +313,19 @@ impl UpstreamConfig {
     }
 }
 
+/// The parser's message on one line, prefixed with the line and column.
+fn one_line(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim().replace('\n', " ");
+    let Some(span) = error.span() else {
+        return message;
+    };
+
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
 fn is_identifier(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -322,4 +335,77 @@ fn is_identifier(text: &str) -> bool {
 
 fn invalid(message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        match Config::parse(text, "warden.toml") {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn embedded_default_runs_the_demo_upstream() {
+        let config = Config::embedded_default().expect("embedded default parses");
+
+        assert_eq!(config.upstreams.len(), 1);
+        assert_eq!(config.upstreams[0].prefix(), "demo");
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_position() {
+        let error = error_of("[gateway]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n");
+
+        assert!(
+            error.starts_with("invalid config `warden.toml`: line 3, column 1:"),
+            "{error}"
+        );
+        assert!(error.contains("unknown field `lisen`"), "{error}");
+        assert!(!error.contains('\n'), "one line: {error}");
+    }
+
+    #[test]
+    fn an_upstream_needs_exactly_one_endpoint() {
+        let both = error_of("[[upstream]]\nname = \"a\"\ncommand = [\"x\"]\nurl = \"http://h\"\n");
+        let neither = error_of("[[upstream]]\nname = \"a\"\n");
+
+        assert!(both.contains("has both `command` and `url`"), "{both}");
+        assert!(
+            neither.contains("needs `command` (stdio) or `url`"),
+            "{neither}"
+        );
+    }
+
+    #[test]
+    fn upstream_names_are_unique() {
+        let text = "[[upstream]]\nname = \"a\"\ncommand = [\"x\"]\n\
+                    [[upstream]]\nname = \"a\"\ncommand = [\"y\"]\n";
+
+        assert!(error_of(text).contains("two upstreams are named `a`"));
+    }
+
+    #[test]
+    fn stdio_only_keys_are_refused_on_http_upstreams() {
+        let text = "[[upstream]]\nname = \"a\"\nurl = \"http://h/mcp\"\ncwd = \"/tmp\"\n";
+
+        assert!(error_of(text).contains("apply to `command` upstreams only"));
+    }
+
+    #[test]
+    fn durations_are_human_readable() {
+        let text = "[gateway]\ncall_timeout = \"90s\"\n[[upstream]]\nname = \"a\"\n\
+                    command = [\"x\"]\ncall_timeout = \"2m\"\n";
+
+        let config = Config::parse(text, "t").expect("parses");
+
+        assert_eq!(config.gateway.call_timeout, Duration::from_secs(90));
+        assert_eq!(
+            config.upstreams[0].call_timeout,
+            Some(Duration::from_secs(120))
+        );
+    }
 }

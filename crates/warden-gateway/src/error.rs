@@ -38,6 +38,14 @@ pub enum GatewayError {
         /// The upstream listed second.
         second: String,
     },
+    /// No upstream exports this name.
+    #[error("unknown {kind} `{name}`: list {kind}s to see the names this gateway exports")]
+    UnknownName {
+        /// `tool` or `prompt`.
+        kind: &'static str,
+        /// The name the agent asked for.
+        name: String,
+    },
     /// The upstream is down.
     #[error("upstream `{name}` is unavailable: {reason}")]
     Unavailable {
@@ -108,6 +116,7 @@ impl GatewayError {
     pub(crate) fn into_error_data(self) -> ErrorData {
         match self {
             Self::Upstream(error) => error,
+            Self::UnknownName { .. } => ErrorData::invalid_params(self.to_string(), None),
             other => ErrorData::internal_error(other.to_string(), None),
         }
     }

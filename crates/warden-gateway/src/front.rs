@@ -1,6 +1,8 @@
 //! The HTTP listeners: MCP Streamable HTTP at `/mcp`, and the operator
 //! endpoints on the admin address.
 
+mod jsonrpc_errors;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -29,7 +31,9 @@ pub(crate) fn mcp_router(hub: Arc<Hub>, bound: SocketAddr, shutdown: Cancellatio
         config,
     );
 
-    Router::new().nest_service("/mcp", service)
+    Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::map_response(jsonrpc_errors::rewrite))
 }
 
 fn http_config(

@@ -62,7 +62,10 @@ impl Hub {
             tokio::spawn(task);
         }
         for first_attempt in first_attempts {
-            first_attempt.cancelled().await;
+            tokio::select! {
+                () = first_attempt.cancelled() => {}
+                () = shutdown.cancelled() => break,
+            }
         }
 
         let collisions = hub.build_routes();

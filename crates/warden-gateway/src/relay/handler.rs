@@ -82,16 +82,16 @@ impl GatewayHandler {
 
     /// The error for a name that no upstream exports: an unavailable upstream
     /// is named as the cause when the name carries its prefix.
-    fn unknown(&self, kind: &str, name: &str) -> GatewayError {
+    fn unknown(&self, kind: &'static str, name: &str) -> GatewayError {
         if let Some(upstream) = self.hub.upstream_by_prefix(name)
             && let Err(unavailable) = upstream.peer()
         {
             return unavailable.into();
         }
-        GatewayError::Upstream(ErrorData::invalid_params(
-            format!("unknown {kind} `{name}`: list {kind}s to see the names this gateway exports"),
-            None,
-        ))
+        GatewayError::UnknownName {
+            kind,
+            name: name.to_owned(),
+        }
     }
 }
 
