@@ -1,6 +1,8 @@
 //! The `warden` command line: parses arguments, sets up logging and hands
 //! each subcommand to the crate that does the work.
 
+#![allow(clippy::print_stdout, reason = "a command-line tool answers on stdout")]
+
 mod cli;
 mod cmd;
 mod logging;

@@ -1,0 +1,239 @@
+//! Starting and stopping the real `warden serve` process.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+/// How long the gateway may take to print its listening line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Options for one gateway process.
+pub struct GatewayLaunch {
+    /// Arguments of `warden` before the subcommand.
+    pub global_args: Vec<String>,
+    /// The `[gateway]` keys besides `listen` and `admin_listen`.
+    pub gateway: String,
+    /// `[[upstream]]` tables.
+    pub upstreams: String,
+    /// Extra environment of the warden process.
+    pub env: Vec<(String, String)>,
+}
+
+impl GatewayLaunch {
+    pub fn new(upstreams: impl Into<String>) -> Self {
+        Self {
+            global_args: Vec::new(),
+            gateway: String::new(),
+            upstreams: upstreams.into(),
+            env: vec![("WARDEN_LOG".into(), "debug,rmcp=warn".into())],
+        }
+    }
+
+    pub fn gateway(mut self, keys: &str) -> Self {
+        self.gateway.push_str(keys);
+        self.gateway.push('\n');
+        self
+    }
+
+    pub fn json_logs(mut self) -> Self {
+        self.global_args
+            .extend(["--log-format".to_owned(), "json".to_owned()]);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Starts the gateway and waits until it listens.
+    pub fn start(self) -> Gateway {
+        match self.try_start() {
+            Ok(gateway) => gateway,
+            Err(failure) => panic!("gateway did not start: {failure}"),
+        }
+    }
+
+    /// Starts the gateway; on failure returns its exit status and stderr.
+    pub fn try_start(self) -> Result<Gateway, String> {
+        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        let config = dir.path().join("warden.toml");
+        let text = format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
+             data_dir = \"{data}\"\n{gateway}\n{upstreams}",
+            data = dir.path().join("data").display(),
+            gateway = self.gateway,
+            upstreams = self.upstreams,
+        );
+        std::fs::write(&config, text).map_err(|error| error.to_string())?;
+
+        let stderr_path = dir.path().join("stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).map_err(|error| error.to_string())?;
+        let mut child = Command::new(super::warden_exe())
+            .args(&self.global_args)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .envs(self.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|error| format!("cannot run warden: {error}"))?;
+
+        let lines = read_lines(&mut child);
+        let mcp = lines.recv_timeout(START_TIMEOUT);
+        let Ok(Some(mcp)) = mcp.map(|line| parse_url(&line, "listening on ")) else {
+            let _ = child.kill();
+            let status = child
+                .wait()
+                .map(|status| status.to_string())
+                .unwrap_or_default();
+            let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            return Err(format!("{status}\n{log}"));
+        };
+        let admin = lines
+            .recv_timeout(START_TIMEOUT)
+            .ok()
+            .and_then(|line| parse_url(&line, "admin on "))
+            .unwrap_or_default();
+
+        Ok(Gateway {
+            child,
+            url: mcp,
+            admin_url: admin,
+            stderr_path,
+            _dir: dir,
+        })
+    }
+}
+
+fn read_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    receiver
+}
+
+fn parse_url(line: &str, prefix: &str) -> Option<String> {
+    line.strip_prefix(prefix).map(str::to_owned)
+}
+
+/// A running `warden serve`, killed when dropped.
+pub struct Gateway {
+    child: Child,
+    /// The MCP endpoint, `http://127.0.0.1:PORT/mcp`.
+    pub url: String,
+    /// The admin base URL, `http://127.0.0.1:PORT`.
+    pub admin_url: String,
+    stderr_path: PathBuf,
+    _dir: TempDir,
+}
+
+impl Gateway {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the gateway has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Waits until the log contains `needle`, or fails with the log.
+    pub async fn wait_for_log(&self, needle: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if self.log().contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "gateway log never showed `{needle}` within {within:?}:\n{}",
+            self.log()
+        );
+    }
+
+    /// The `/healthz` document.
+    pub async fn health(&self) -> serde_json::Value {
+        let response = reqwest::get(format!("{}/healthz", self.admin_url))
+            .await
+            .expect("healthz reachable");
+        response.json().await.expect("healthz is JSON")
+    }
+
+    /// Polls `/healthz` until upstream `name` reports `ready`.
+    pub async fn wait_until_ready(&self, name: &str, ready: bool, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let health = self.health().await;
+            let state = health["upstreams"]
+                .as_array()
+                .and_then(|all| all.iter().find(|upstream| upstream["name"] == name))
+                .map(|upstream| upstream["ready"] == ready);
+            if state == Some(true) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "upstream `{name}` never became ready={ready}: {health}\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the gateway to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.pid().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|status| status.success()), "SIGTERM sent");
+
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gateway did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Process ids of the gateway's direct children (stdio upstreams).
+    pub fn children(&self) -> Vec<u32> {
+        let mut children = Vec::new();
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid()));
+        for task in tasks.into_iter().flatten().flatten() {
+            let file = task.path().join("children");
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            children.extend(
+                text.split_whitespace()
+                    .filter_map(|pid| pid.parse::<u32>().ok()),
+            );
+        }
+        children.sort_unstable();
+        children.dedup();
+        children
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
