@@ -147,26 +147,3 @@ async fn an_http_upstream_with_a_missing_credential_says_which_variable() {
         "{message}"
     );
 }
-
-/// Multi-threaded: the demo upstream runs in this process and must keep
-/// serving while the test thread waits for the gateway to start.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_streamable_http_upstream_is_relayed() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let options = warden_demo_upstream::DemoOptions::default();
-    tokio::spawn(warden_demo_upstream::serve_http(listener, options));
-    let upstream = format!("[[upstream]]\nname = \"remote\"\nurl = \"http://{addr}/mcp\"\n");
-    let gateway = GatewayLaunch::new(upstream).start();
-    let (agent, _events) = TestAgent::connect(&gateway.url, "agent").await;
-
-    let echoed = agent
-        .call("remote.echo", json!({ "text": "over http" }))
-        .await;
-    let missing = agent.call("remote.get_ticket", json!({ "id": 404 })).await;
-
-    assert_eq!(text_of(&echoed), "over http");
-    assert_eq!(missing.is_error, Some(true));
-}

@@ -55,7 +55,10 @@ pub enum GatewayError {
         reason: String,
     },
     /// The upstream did not answer in time; the request was cancelled there.
-    #[error("upstream `{upstream}` did not answer within {}s; the call was cancelled", .timeout.as_secs_f32())]
+    #[error(
+        "upstream `{upstream}` did not answer within {}s; the call was cancelled",
+        .timeout.as_secs_f32()
+    )]
     Timeout {
         /// The upstream.
         upstream: String,

@@ -151,7 +151,8 @@ impl ServerHandler for GatewayHandler {
         match self.call_tool_outcome(request, &context).await {
             Ok(response) => Ok(response),
             Err(error) => {
-                tracing::info!(session = self.session, tool.name = %tool, %error, "tool call failed");
+                let session = self.session;
+                tracing::info!(session, tool.name = %tool, %error, "tool call failed");
                 error.into_tool_outcome().map(CallToolResponse::Complete)
             }
         }
@@ -304,7 +305,8 @@ impl ServerHandler for GatewayHandler {
                 let level = SetLevelRequestParams::new(request.level);
                 let request = ClientRequest::SetLevelRequest(SetLevelRequest::new(level));
                 if let Err(error) = self.forward_to(upstream.index, request, &context).await {
-                    tracing::debug!(upstream.name = upstream.name(), %error, "setLevel not applied");
+                    let upstream = upstream.name();
+                    tracing::debug!(upstream.name = upstream, %error, "setLevel not applied");
                 }
             }
         }
