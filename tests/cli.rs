@@ -51,6 +51,86 @@ fn a_config_with_an_unknown_key_is_refused_in_one_line() {
 }
 
 #[test]
+fn a_config_without_identity_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("warden.toml");
+    std::fs::write(&config, "[gateway]\nlisten = \"127.0.0.1:0\"\n").expect("write config");
+
+    let output = warden(&["serve", "--config", config.to_str().unwrap_or_default()]);
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("missing table `[identity]`"), "{stderr}");
+    assert!(stderr.contains("trust_domain"), "{stderr}");
+}
+
+#[test]
+fn a_missing_jwt_bundle_is_named_at_start_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("warden.toml");
+    let text = "[gateway]\nlisten = \"127.0.0.1:0\"\n[identity]\ntrust_domain = \"example.org\"\n\
+                audience = \"spiffe://example.org/warden\"\njwt_bundle = \"/nonexistent/b.jwks\"\n";
+    std::fs::write(&config, text).expect("write config");
+
+    let output = warden(&["serve", "--config", config.to_str().unwrap_or_default()]);
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/nonexistent/b.jwks"), "{stderr}");
+}
+
+#[test]
+fn dev_svid_refuses_an_id_that_is_not_a_spiffe_id() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("warden.toml");
+    let text = format!(
+        "[gateway]\ndata_dir = \"{}\"\n[identity]\ntrust_domain = \"example.org\"\n\
+         audience = \"spiffe://example.org/warden\"\njwt_bundle = \"b.jwks\"\n",
+        dir.path().join("data").display()
+    );
+    std::fs::write(&config, text).expect("write config");
+    let config = config.to_str().unwrap_or_default();
+
+    let refused = warden(&["dev", "svid", "--config", config, "--id", "agent-7"]);
+    let issued = warden(&[
+        "dev",
+        "svid",
+        "--config",
+        config,
+        "--id",
+        "spiffe://example.org/a",
+    ]);
+
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--id `agent-7`"), "{stderr}");
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let token = String::from_utf8_lossy(&issued.stdout);
+    assert_eq!(token.trim().split('.').count(), 3, "a compact JWS: {token}");
+    assert!(dir.path().join("data/dev/jwt-bundle.json").exists());
+}
+
+#[test]
+fn identity_commands_explain_themselves() {
+    let bridge = String::from_utf8_lossy(&warden(&["bridge", "--help"]).stdout).into_owned();
+    let svid = String::from_utf8_lossy(&warden(&["dev", "svid", "--help"]).stdout).into_owned();
+
+    assert!(
+        bridge.contains("warden bridge --url http://127.0.0.1:7420/mcp --svid"),
+        "{bridge}"
+    );
+    assert!(
+        svid.contains("warden dev svid --id spiffe://example.org/agent/demo"),
+        "{svid}"
+    );
+}
+
+#[test]
 fn a_missing_config_file_is_named() {
     let output = warden(&["serve", "--config", "/nonexistent/warden.toml"]);
 

@@ -2,13 +2,15 @@
 //! server directly and then through the real `warden` binary placed in front
 //! of it with `prefix = ""`. Every scenario that passes directly must pass
 //! through the gateway; known failures live in strict baseline files that
-//! also fail the run when a listed scenario starts passing.
+//! also fail the run when a listed scenario starts passing. The suite cannot
+//! attach headers, so a loopback proxy adds the agent's JWT-SVID for it.
 
 mod support;
 
 use std::path::Path;
 
 use support::GatewayLaunch;
+use support::credential_proxy::CredentialProxy;
 use tokio::net::TcpListener;
 use tokio::process::Command;
 
@@ -68,7 +70,12 @@ async fn the_suite_passes_through_the_gateway() {
     let fixtures = start_fixtures_server().await;
     let upstream =
         format!("[[upstream]]\nname = \"fixtures\"\nurl = \"{fixtures}\"\nprefix = \"\"\n");
-    let gateway = GatewayLaunch::new(upstream).start();
+    let proxy = CredentialProxy::bind().await;
+    let gateway = GatewayLaunch::new(upstream)
+        .gateway(&format!("allowed_origins = [\"{}\"]", proxy.origin()))
+        .start();
+    let token = gateway.svid_with_ttl(&support::process::agent_id("conformance"), "1h");
+    let url = proxy.serve(&gateway.url, &token);
 
-    run_suite(&gateway.url, "expected-failures-gateway.yml").await;
+    run_suite(&url, "expected-failures-gateway.yml").await;
 }

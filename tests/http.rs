@@ -5,6 +5,7 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use support::process::Gateway;
 use support::{GatewayLaunch, demo_upstream};
 
 const ACCEPT: &str = "application/json, text/event-stream";
@@ -22,13 +23,15 @@ fn initialize(version: &str) -> Value {
     })
 }
 
+/// Posts `body` to the gateway as an authenticated agent.
 async fn post(
-    url: &str,
+    gateway: &Gateway,
     body: impl Into<reqwest::Body>,
     headers: &[(&str, &str)],
 ) -> (StatusCode, String) {
     let mut request = reqwest::Client::new()
-        .post(url)
+        .post(&gateway.url)
+        .bearer_auth(gateway.agent_svid("http"))
         .header("content-type", "application/json")
         .header("accept", ACCEPT)
         .body(body);
@@ -55,7 +58,7 @@ fn message(body: &str) -> Value {
 async fn malformed_json_gets_a_json_rpc_parse_error() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
 
-    let (status, body) = post(&gateway.url, "{\"jsonrpc\": \"2.0\", ", &[]).await;
+    let (status, body) = post(&gateway, "{\"jsonrpc\": \"2.0\", ", &[]).await;
 
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let error = message(&body);
@@ -67,7 +70,7 @@ async fn malformed_json_gets_a_json_rpc_parse_error() {
 async fn json_that_is_not_json_rpc_gets_an_invalid_request_error() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
 
-    let (status, body) = post(&gateway.url, "{\"hello\": \"world\"}", &[]).await;
+    let (status, body) = post(&gateway, "{\"hello\": \"world\"}", &[]).await;
 
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(message(&body)["error"]["code"], -32600, "{body}");
@@ -82,7 +85,7 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     let call = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
                        "params": { "name": "demo.echo", "arguments": { "text": text } } });
 
-    let (status, _) = post(&gateway.url, call.to_string(), &[]).await;
+    let (status, _) = post(&gateway, call.to_string(), &[]).await;
 
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
@@ -93,14 +96,10 @@ async fn a_foreign_host_or_origin_is_refused_against_dns_rebinding() {
     let body = initialize("2025-11-25").to_string();
     let own_origin = gateway.url.trim_end_matches("/mcp").to_owned();
 
-    let (foreign_host, _) = post(&gateway.url, body.clone(), &[("host", "evil.example")]).await;
-    let (foreign_origin, _) = post(
-        &gateway.url,
-        body.clone(),
-        &[("origin", "http://evil.example")],
-    )
-    .await;
-    let (own, _) = post(&gateway.url, body, &[("origin", &own_origin)]).await;
+    let (foreign_host, _) = post(&gateway, body.clone(), &[("host", "evil.example")]).await;
+    let (foreign_origin, _) =
+        post(&gateway, body.clone(), &[("origin", "http://evil.example")]).await;
+    let (own, _) = post(&gateway, body, &[("origin", &own_origin)]).await;
 
     assert_eq!(foreign_host, StatusCode::FORBIDDEN);
     assert_eq!(foreign_origin, StatusCode::FORBIDDEN);
@@ -114,12 +113,7 @@ async fn a_configured_origin_is_accepted() {
         .start();
     let body = initialize("2025-11-25").to_string();
 
-    let (status, _) = post(
-        &gateway.url,
-        body,
-        &[("origin", "https://console.example.org")],
-    )
-    .await;
+    let (status, _) = post(&gateway, body, &[("origin", "https://console.example.org")]).await;
 
     assert_eq!(status, StatusCode::OK);
 }
@@ -129,7 +123,7 @@ async fn every_initialize_protocol_version_is_negotiated() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
 
     for version in ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] {
-        let (status, body) = post(&gateway.url, initialize(version).to_string(), &[]).await;
+        let (status, body) = post(&gateway, initialize(version).to_string(), &[]).await;
 
         assert_eq!(status, StatusCode::OK, "{version}: {body}");
         let result = message(&body);
@@ -150,7 +144,7 @@ async fn discovery_offers_the_newest_protocol_and_every_older_one() {
     }});
 
     let (status, body) = post(
-        &gateway.url,
+        &gateway,
         discover.to_string(),
         &[
             ("mcp-protocol-version", "2026-07-28"),

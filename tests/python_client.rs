@@ -6,14 +6,16 @@
 mod support;
 
 use serde_json::Value;
+use support::process::Gateway;
 use support::{GatewayLaunch, demo_upstream};
 use tokio::process::Command;
 
-async fn run_python_agent(url: &str, mode: &str) -> Value {
+async fn run_python_agent(gateway: &Gateway, mode: &str) -> Value {
     let script = support::workspace_root().join("tests/python/agent.py");
     let output = Command::new(support::python())
         .arg(script)
-        .args([url, mode])
+        .args([gateway.url.as_str(), mode])
+        .env("WARDEN_SVID", gateway.agent_svid("python"))
         .output()
         .await
         .expect("run the Python agent");
@@ -48,7 +50,7 @@ fn assert_relayed(report: &Value) {
 async fn python_sdk_works_through_the_gateway_on_the_initialize_handshake() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
 
-    let report = run_python_agent(&gateway.url, "legacy").await;
+    let report = run_python_agent(&gateway, "legacy").await;
 
     assert_eq!(report["protocol_version"], "2025-11-25");
     assert_relayed(&report);
@@ -58,7 +60,7 @@ async fn python_sdk_works_through_the_gateway_on_the_initialize_handshake() {
 async fn python_sdk_works_through_the_gateway_on_the_newest_protocol() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
 
-    let report = run_python_agent(&gateway.url, "auto").await;
+    let report = run_python_agent(&gateway, "auto").await;
 
     assert_eq!(report["protocol_version"], "2026-07-28");
     assert_relayed(&report);

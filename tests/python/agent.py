@@ -1,9 +1,10 @@
 """Drives a Warden gateway with the official MCP Python SDK, as an agent would.
 
-Usage: agent.py URL MODE
+Usage: WARDEN_SVID=TOKEN agent.py URL MODE
   URL   the gateway's MCP endpoint, http://127.0.0.1:PORT/mcp
   MODE  the SDK's connect mode: "auto" (newest protocol the server offers)
         or "legacy" (the initialize handshake)
+  TOKEN the agent's JWT-SVID, sent as a bearer token on every request
 
 Lists tools, calls one, reads a resource and gets a prompt through the demo
 upstream, then prints what it saw as one JSON object on stdout for the Rust
@@ -12,9 +13,12 @@ test that runs this script to check.
 
 import asyncio
 import json
+import os
 import sys
 
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 
 def texts(blocks):
@@ -22,7 +26,11 @@ def texts(blocks):
 
 
 async def main(url: str, mode: str) -> None:
-    async with Client(url, mode=mode) as client:
+    headers = {"Authorization": f"Bearer {os.environ['WARDEN_SVID']}"}
+    async with (
+        create_mcp_http_client(headers=headers) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode) as client,
+    ):
         tools = await client.list_tools()
         echoed = await client.call_tool("demo.echo", {"text": "hello from python"})
         missing = await client.call_tool("demo.get_ticket", {"id": 999})

@@ -12,9 +12,12 @@ use rmcp::model::{
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, ServiceExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+
+use super::process::Gateway;
 
 /// What the agent's handler saw, in order.
 #[derive(Debug, Clone)]
@@ -45,19 +48,37 @@ pub struct TestAgent {
 }
 
 impl TestAgent {
-    /// Connects to the gateway's MCP endpoint as agent `name`.
-    pub async fn connect(url: &str, name: &str) -> (Self, AgentEvents) {
+    /// Connects to the gateway's MCP endpoint as agent `name`, with a
+    /// development JWT-SVID for `spiffe://example.org/agent/{name}`.
+    pub async fn connect(gateway: &Gateway, name: &str) -> (Self, AgentEvents) {
+        let token = gateway.agent_svid(name);
+        Self::connect_with_token(&gateway.url, name, &token).await
+    }
+
+    /// Connects to `url` as agent `name`, presenting `token`.
+    pub async fn connect_with_token(url: &str, name: &str, token: &str) -> (Self, AgentEvents) {
+        match Self::try_connect(url, name, token).await {
+            Ok(connected) => connected,
+            Err(error) => panic!("agent `{name}` cannot connect to the gateway: {error}"),
+        }
+    }
+
+    /// Connects to `url` as agent `name`, presenting `token`, or says why not.
+    pub async fn try_connect(
+        url: &str,
+        name: &str,
+        token: &str,
+    ) -> Result<(Self, AgentEvents), rmcp::service::ClientInitializeError> {
         let (events, receiver) = mpsc::unbounded_channel();
         let recorder = Recorder {
             events,
             name: name.to_owned(),
         };
-        let transport = StreamableHttpClientTransport::from_uri(url.to_owned());
-        let service = recorder
-            .serve(transport)
-            .await
-            .expect("agent connects to the gateway");
-        (Self { service }, receiver)
+        let config =
+            StreamableHttpClientTransportConfig::with_uri(url.to_owned()).auth_header(token);
+        let transport = StreamableHttpClientTransport::from_config(config);
+        let service = recorder.serve(transport).await?;
+        Ok((Self { service }, receiver))
     }
 
     /// Names of the tools the gateway lists.

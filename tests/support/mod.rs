@@ -17,6 +17,9 @@
 )]
 
 pub mod client;
+pub mod credential_proxy;
+pub mod credentials;
+pub mod http;
 pub mod process;
 
 use std::path::{Path, PathBuf};

@@ -11,12 +11,25 @@ use tempfile::TempDir;
 /// How long the gateway may take to print its listening line.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The trust domain of every test gateway.
+pub const TRUST_DOMAIN: &str = "example.org";
+/// The audience every test gateway expects in JWT-SVIDs.
+pub const AUDIENCE: &str = "spiffe://example.org/warden";
+
+/// The SPIFFE ID of the test agent called `name`.
+pub fn agent_id(name: &str) -> String {
+    format!("spiffe://{TRUST_DOMAIN}/agent/{name}")
+}
+
 /// Options for one gateway process.
 pub struct GatewayLaunch {
     /// Arguments of `warden` before the subcommand.
     pub global_args: Vec<String>,
     /// The `[gateway]` keys besides `listen` and `admin_listen`.
     pub gateway: String,
+    /// The `[identity]` table; by default it trusts the development bundle in
+    /// the gateway's data directory, so `Gateway::svid` can mint tokens.
+    pub identity: Option<String>,
     /// `[[upstream]]` tables.
     pub upstreams: String,
     /// Extra environment of the warden process.
@@ -28,6 +41,7 @@ impl GatewayLaunch {
         Self {
             global_args: Vec::new(),
             gateway: String::new(),
+            identity: None,
             upstreams: upstreams.into(),
             env: vec![("WARDEN_LOG".into(), "debug,rmcp=warn".into())],
         }
@@ -36,6 +50,12 @@ impl GatewayLaunch {
     pub fn gateway(mut self, keys: &str) -> Self {
         self.gateway.push_str(keys);
         self.gateway.push('\n');
+        self
+    }
+
+    /// Replaces the default `[identity]` table (without its header line).
+    pub fn identity(mut self, table: &str) -> Self {
+        self.identity = Some(table.to_owned());
         self
     }
 
@@ -62,10 +82,18 @@ impl GatewayLaunch {
     pub fn try_start(self) -> Result<Gateway, String> {
         let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
         let config = dir.path().join("warden.toml");
+        let data = dir.path().join("data");
+        let identity = self.identity.unwrap_or_else(|| {
+            format!(
+                "trust_domain = \"{TRUST_DOMAIN}\"\naudience = \"{AUDIENCE}\"\n\
+                 jwt_bundle = \"{}\"\n",
+                data.join("dev/jwt-bundle.json").display()
+            )
+        });
         let text = format!(
             "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
-             data_dir = \"{data}\"\n{gateway}\n{upstreams}",
-            data = dir.path().join("data").display(),
+             data_dir = \"{data}\"\n{gateway}\n[identity]\n{identity}\n{upstreams}",
+            data = data.display(),
             gateway = self.gateway,
             upstreams = self.upstreams,
         );
@@ -105,6 +133,7 @@ impl GatewayLaunch {
             child,
             url: mcp,
             admin_url: admin,
+            config,
             stderr_path,
             _dir: dir,
         })
@@ -136,6 +165,8 @@ pub struct Gateway {
     pub url: String,
     /// The admin base URL, `http://127.0.0.1:PORT`.
     pub admin_url: String,
+    /// The configuration file it runs.
+    pub config: PathBuf,
     stderr_path: PathBuf,
     _dir: TempDir,
 }
@@ -143,6 +174,33 @@ pub struct Gateway {
 impl Gateway {
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// A development JWT-SVID for `spiffe_id`, minted by `warden dev svid`
+    /// from the key in the gateway's data directory.
+    pub fn svid(&self, spiffe_id: &str) -> String {
+        self.svid_with_ttl(spiffe_id, "10m")
+    }
+
+    /// A development JWT-SVID for `spiffe_id`, valid for `ttl` (`90s`, `1h`).
+    pub fn svid_with_ttl(&self, spiffe_id: &str, ttl: &str) -> String {
+        let output = Command::new(super::warden_exe())
+            .args(["dev", "svid", "--config"])
+            .arg(&self.config)
+            .args(["--id", spiffe_id, "--ttl", ttl])
+            .output()
+            .expect("run warden dev svid");
+        assert!(
+            output.status.success(),
+            "warden dev svid failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// A development JWT-SVID for the test agent called `name`.
+    pub fn agent_svid(&self, name: &str) -> String {
+        self.svid(&agent_id(name))
     }
 
     /// Everything the gateway has logged so far.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+pub use warden_identity::IdentityConfig;
 
 /// The configuration that `warden serve` runs when no file is given: the demo
 /// upstream, started from this very binary, on the default loopback port.
@@ -19,6 +20,9 @@ pub struct Config {
     /// Listener and limits of the agent-facing side.
     #[serde(default)]
     pub gateway: GatewayConfig,
+    /// How agents prove their workload identity. Required: nothing is served
+    /// to a caller the gateway cannot name.
+    pub identity: IdentityConfig,
     /// The MCP servers whose tools, prompts and resources are re-exported.
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,
@@ -53,6 +57,24 @@ pub struct GatewayConfig {
     /// Interval between liveness pings to each upstream.
     #[serde(with = "humantime_serde")]
     pub health_interval: Duration,
+    /// Serve `/mcp` over TLS, where agents may also present X.509-SVIDs.
+    pub tls: Option<TlsConfig>,
+    /// Where agents reach `/mcp` when it differs from the listen address (a
+    /// proxy or a DNS name); used in the protected-resource metadata.
+    pub public_url: Option<String>,
+    /// OAuth authorization servers named in the protected-resource metadata,
+    /// for MCP clients that obtain their tokens through one.
+    pub authorization_servers: Vec<String>,
+}
+
+/// The `[gateway.tls]` table: the listener's own certificate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the server certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM file with the server's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl Default for GatewayConfig {
@@ -68,6 +90,9 @@ impl Default for GatewayConfig {
             call_timeout: Duration::from_secs(60),
             startup_timeout: Duration::from_secs(30),
             health_interval: Duration::from_secs(10),
+            tls: None,
+            public_url: None,
+            authorization_servers: Vec::new(),
         }
     }
 }
@@ -182,7 +207,7 @@ impl Config {
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text).map_err(|error| ConfigError::Parse {
             origin: origin.to_owned(),
-            message: one_line(text, &error),
+            message: explain(text, &error),
         })?;
 
         config.validate()?;
@@ -201,6 +226,16 @@ impl Config {
         ] {
             if value.is_zero() {
                 return Err(invalid(format!("{key} must be longer than zero")));
+            }
+        }
+
+        if let Some(url) = &gateway.public_url {
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|error| invalid(format!("gateway.public_url `{url}`: {error}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(invalid(format!(
+                    "gateway.public_url `{url}` must be an http or https URL with a host"
+                )));
             }
         }
 
@@ -313,6 +348,17 @@ impl UpstreamConfig {
     }
 }
 
+/// The parser's message on one line, with a hint for the table every
+/// configuration needs.
+fn explain(text: &str, error: &toml::de::Error) -> String {
+    if error.message().starts_with("missing field `identity`") {
+        return "missing table `[identity]`: name the accepted `trust_domain`, the gateway's \
+                `audience` and a `jwt_bundle` or `x509_bundle` (see examples/warden.toml)"
+            .to_owned();
+    }
+    one_line(text, error)
+}
+
 /// The parser's message on one line, prefixed with the line and column.
 fn one_line(text: &str, error: &toml::de::Error) -> String {
     let message = error.message().trim().replace('\n', " ");
@@ -341,8 +387,12 @@ fn invalid(message: impl Into<String>) -> ConfigError {
 mod tests {
     use super::*;
 
+    const IDENTITY: &str = "[identity]\ntrust_domain = \"example.org\"\n\
+                            audience = \"spiffe://example.org/warden\"\njwt_bundle = \"b.jwks\"\n";
+
     fn error_of(text: &str) -> String {
-        match Config::parse(text, "warden.toml") {
+        let text = format!("{text}\n{IDENTITY}");
+        match Config::parse(&text, "warden.toml") {
             Ok(_) => panic!("accepted: {text}"),
             Err(error) => error.to_string(),
         }
@@ -400,7 +450,7 @@ mod tests {
         let text = "[gateway]\ncall_timeout = \"90s\"\n[[upstream]]\nname = \"a\"\n\
                     command = [\"x\"]\ncall_timeout = \"2m\"\n";
 
-        let config = Config::parse(text, "t").expect("parses");
+        let config = Config::parse(&format!("{text}\n{IDENTITY}"), "t").expect("parses");
 
         assert_eq!(config.gateway.call_timeout, Duration::from_secs(90));
         assert_eq!(

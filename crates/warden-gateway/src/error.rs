@@ -15,6 +15,16 @@ pub enum GatewayError {
     /// The configuration cannot run.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The identity layer cannot start: a bundle is unreadable or invalid.
+    #[error(transparent)]
+    Identity(#[from] warden_identity::IdentityError),
+    /// The TLS listener cannot be set up.
+    #[error("gateway.tls: {0}")]
+    Tls(String),
+    /// A request reached the handler without the identity the HTTP layer
+    /// attaches, or with another identity than its session's.
+    #[error("the request carries no verified workload identity of this session's owner")]
+    Unauthenticated,
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -120,6 +130,7 @@ impl GatewayError {
         match self {
             Self::Upstream(error) => error,
             Self::UnknownName { .. } => ErrorData::invalid_params(self.to_string(), None),
+            Self::Unauthenticated => ErrorData::invalid_request(self.to_string(), None),
             other => ErrorData::internal_error(other.to_string(), None),
         }
     }

@@ -1,12 +1,19 @@
-//! The HTTP listeners: MCP Streamable HTTP at `/mcp`, and the operator
-//! endpoints on the admin address.
+//! The HTTP listeners: MCP Streamable HTTP at `/mcp` behind workload
+//! authentication, the protected-resource metadata that tells MCP clients how
+//! to authenticate, and the operator endpoints on the admin address.
 
+pub(crate) mod auth;
+mod bindings;
+mod challenge;
+pub(crate) mod discovery;
 mod jsonrpc_errors;
+pub(crate) mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -17,23 +24,61 @@ use tokio_util::sync::CancellationToken;
 use crate::config::GatewayConfig;
 use crate::hub::Hub;
 use crate::relay::handler::GatewayHandler;
+use auth::Authenticator;
+use discovery::{METADATA_PATH, METADATA_PATH_MCP};
 
 /// Host names accepted on every deployment, in addition to the configured ones.
 const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
-/// The router of the agent-facing listener.
-pub(crate) fn mcp_router(hub: Arc<Hub>, bound: SocketAddr, shutdown: CancellationToken) -> Router {
-    let config = http_config(hub.config(), bound, shutdown);
+/// The router of the agent-facing listener: every request to `/mcp` passes
+/// the authenticator first.
+pub(crate) fn mcp_router(
+    hub: Arc<Hub>,
+    auth: Arc<Authenticator>,
+    bound: SocketAddr,
+    shutdown: CancellationToken,
+) -> Router {
+    let config = http_config(hub.config(), bound, shutdown.clone());
+    let sessions = Arc::new(LocalSessionManager::default());
+    tokio::spawn(Arc::clone(&auth).sweep(Arc::clone(&sessions), shutdown));
     let factory_hub = Arc::clone(&hub);
     let service = StreamableHttpService::new(
         move || Ok(GatewayHandler::new(Arc::clone(&factory_hub))),
-        Arc::new(LocalSessionManager::default()),
+        sessions,
         config,
     );
 
+    let mcp =
+        Router::new()
+            .nest_service("/mcp", service)
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&auth),
+                auth::authenticate,
+            ));
     Router::new()
-        .nest_service("/mcp", service)
+        .route(METADATA_PATH, get(resource_metadata))
+        .route(METADATA_PATH_MCP, get(resource_metadata))
+        .with_state(auth)
+        .merge(mcp)
         .layer(axum::middleware::map_response(jsonrpc_errors::rewrite))
+}
+
+async fn resource_metadata(
+    State(auth): State<Arc<Authenticator>>,
+    headers: HeaderMap,
+) -> Json<Value> {
+    auth.metadata().document(&headers)
+}
+
+/// `Host` values the gateway answers to on `/mcp`.
+pub(crate) fn allowed_hosts(gateway: &GatewayConfig, bound: SocketAddr) -> Vec<String> {
+    let mut hosts: Vec<String> = LOOPBACK_HOSTS
+        .iter()
+        .map(|host| (*host).to_owned())
+        .collect();
+    hosts.push(bound.ip().to_string());
+    hosts.extend(gateway.allowed_hosts.iter().cloned());
+    hosts
 }
 
 fn http_config(
@@ -41,12 +86,7 @@ fn http_config(
     bound: SocketAddr,
     shutdown: CancellationToken,
 ) -> StreamableHttpServerConfig {
-    let mut hosts: Vec<String> = LOOPBACK_HOSTS
-        .iter()
-        .map(|host| (*host).to_owned())
-        .collect();
-    hosts.push(bound.ip().to_string());
-    hosts.extend(gateway.allowed_hosts.iter().cloned());
+    let hosts = allowed_hosts(gateway, bound);
 
     let mut origins = own_origins(bound);
     origins.extend(gateway.allowed_origins.iter().cloned());

@@ -1,7 +1,8 @@
 //! The Warden gateway: an MCP server for agents in front of the MCP servers
 //! that hold the tools.
 //!
-//! Agents connect over Streamable HTTP at `/mcp`. Each registered upstream (a
+//! Agents connect over Streamable HTTP at `/mcp` and prove a SPIFFE workload
+//! identity on every request. Each registered upstream (a
 //! stdio child process or a Streamable HTTP endpoint) is kept connected by a
 //! supervisor; its tools, prompts and resources are re-exported under a
 //! prefix, and every request is forwarded to the upstream that serves it, with
@@ -15,7 +16,7 @@
 //! let config = Config::embedded_default()?;
 //! let shutdown = tokio_util::sync::CancellationToken::new();
 //! let gateway = Gateway::start(config, shutdown).await?;
-//! println!("MCP endpoint: http://{}/mcp", gateway.mcp_addr());
+//! println!("MCP endpoint: {}", gateway.mcp_url());
 //! gateway.serve().await
 //! # }
 //! ```
@@ -26,6 +27,8 @@
               deprecates for protocol 2026-07-28 but agents on earlier versions still use"
 )]
 
+mod authentication;
+pub mod bridge;
 pub mod config;
 mod error;
 mod front;
@@ -41,6 +44,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use authentication::Authentication;
 pub use config::{Config, ConfigError};
 pub use error::GatewayError;
 use hub::Hub;
@@ -48,25 +52,29 @@ use hub::Hub;
 /// A started gateway: listeners bound, upstreams started, not yet serving.
 pub struct Gateway {
     hub: Arc<Hub>,
+    authentication: Authentication,
     mcp: TcpListener,
     admin: Option<TcpListener>,
     shutdown: CancellationToken,
 }
 
 impl Gateway {
-    /// Binds the listeners and starts every upstream, waiting for each one's
-    /// first connection attempt. An upstream that fails to start does not
-    /// stop the gateway; clashing exported names do.
+    /// Binds the listeners, loads the trust bundles and starts every
+    /// upstream, waiting for each one's first connection attempt. An upstream
+    /// that fails to start does not stop the gateway; a broken bundle or
+    /// clashing exported names do.
     pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Self, GatewayError> {
         let mcp = bind(config.gateway.listen).await?;
         let admin = match config.gateway.admin_listen {
             Some(addr) => Some(bind(addr).await?),
             None => None,
         };
+        let authentication = Authentication::start(&config, local_addr(&mcp), &shutdown).await?;
         let hub = Hub::start(config, &shutdown).await?;
 
         Ok(Self {
             hub,
+            authentication,
             mcp,
             admin,
             shutdown,
@@ -78,6 +86,16 @@ impl Gateway {
         local_addr(&self.mcp)
     }
 
+    /// The URL of the MCP endpoint: `https` when the listener serves TLS.
+    pub fn mcp_url(&self) -> String {
+        let scheme = if self.authentication.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/mcp", self.mcp_addr())
+    }
+
     /// The bound address of the admin listener, if one is configured.
     pub fn admin_addr(&self) -> Option<SocketAddr> {
         self.admin.as_ref().map(local_addr)
@@ -86,10 +104,27 @@ impl Gateway {
     /// Serves until the shutdown token is cancelled.
     pub async fn serve(self) -> Result<(), GatewayError> {
         let mcp_addr = self.mcp_addr();
-        let mcp = front::mcp_router(Arc::clone(&self.hub), mcp_addr, self.shutdown.clone());
+        let Authentication { authenticator, tls } = self.authentication;
+        let router = front::mcp_router(
+            Arc::clone(&self.hub),
+            authenticator,
+            mcp_addr,
+            self.shutdown.clone(),
+        );
         let shutdown = self.shutdown.clone();
-        let mcp_server = axum::serve(self.mcp, mcp)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        let mcp_server = async move {
+            match tls {
+                Some((acceptor, check)) => {
+                    front::tls::serve(self.mcp, acceptor, check, router, shutdown).await
+                }
+                None => {
+                    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                    axum::serve(self.mcp, service)
+                        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                        .await
+                }
+            }
+        };
 
         let admin_server = self.admin.map(|listener| {
             let shutdown = self.shutdown.clone();
@@ -99,9 +134,7 @@ impl Gateway {
 
         tracing::info!(listen.addr = %mcp_addr, "gateway serving MCP at /mcp");
         let served = match admin_server {
-            Some(admin) => {
-                tokio::try_join!(mcp_server.into_future(), admin.into_future()).map(drop)
-            }
+            Some(admin) => tokio::try_join!(mcp_server, admin.into_future()).map(drop),
             None => mcp_server.await,
         };
         served.map_err(|source| GatewayError::Bind {

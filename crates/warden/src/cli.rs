@@ -35,9 +35,38 @@ pub(crate) enum Command {
         Log verbosity follows WARDEN_LOG (for example WARDEN_LOG=debug).")]
     Serve(ServeArgs),
 
+    /// Speak MCP over stdio to a local client and Streamable HTTP to a gateway.
+    #[command(after_help = "Examples:\n  \
+        warden bridge --url http://127.0.0.1:7420/mcp --svid agent.jwt\n  \
+        warden bridge --url https://warden.example.org/mcp --workload-api \\\n      \
+        --audience spiffe://example.org/warden\n\n\
+        As a desktop client's MCP server: command \"warden\", args [\"bridge\", \"--url\", ...].\n\
+        The SVID file is re-read for every request, so a rotated SVID is used at once.")]
+    Bridge(BridgeArgs),
+
     /// Development aids; never use them in production.
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("credential").required(true).args(["svid", "workload_api"]))]
+pub(crate) struct BridgeArgs {
+    /// The gateway's MCP endpoint.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+
+    /// File holding the JWT-SVID to present; re-read for every request.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) svid: Option<PathBuf>,
+
+    /// Fetch JWT-SVIDs from the SPIFFE Workload API at SPIFFE_ENDPOINT_SOCKET.
+    #[arg(long, requires = "audience")]
+    pub(crate) workload_api: bool,
+
+    /// The gateway's audience, for SVIDs from the Workload API.
+    #[arg(long, value_name = "SPIFFE_ID")]
+    pub(crate) audience: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -53,10 +82,42 @@ pub(crate) struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DevCommand {
+    /// Issue a development JWT-SVID from the key in the data directory.
+    #[command(after_help = "Examples:\n  \
+        warden dev svid --id spiffe://example.org/agent/demo > agent.jwt\n  \
+        warden dev svid --id spiffe://example.org/agent/ci --ttl 1h --config warden.toml\n\n\
+        The key and its bundle live in DATA_DIR/dev; a gateway trusts these SVIDs only when\n\
+        its [identity] jwt_bundle names DATA_DIR/dev/jwt-bundle.json.")]
+    Svid(SvidArgs),
+
     /// Serve the demo ticket-desk MCP server over stdio.
     #[command(after_help = "Example (as an upstream in warden.toml):\n  \
         command = [\"warden\", \"dev\", \"demo-upstream\"]")]
     DemoUpstream(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SvidArgs {
+    /// The SPIFFE ID the SVID names.
+    #[arg(long, value_name = "SPIFFE_ID")]
+    pub(crate) id: String,
+
+    /// How long the SVID is valid.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub(crate) ttl: std::time::Duration,
+
+    /// Configuration whose data directory and audience are used; without it
+    /// the embedded defaults' (`./data`, `spiffe://example.org/warden`).
+    #[arg(long, short, value_name = "FILE", env = "WARDEN_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// The audience, instead of the configuration's.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub(crate) audience: Option<String>,
+
+    /// Write the SVID to FILE (owner-only permissions) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -75,8 +136,9 @@ impl Command {
     /// stderr is relayed into the gateway's log, so it stays quiet by default.
     pub(crate) fn default_log_filter(&self) -> &'static str {
         match self {
-            Self::Serve(_) => "info,rmcp=warn",
+            Self::Serve(_) | Self::Bridge(_) => "info,rmcp=warn",
             Self::Dev(DevCommand::DemoUpstream(_)) => "warn",
+            Self::Dev(DevCommand::Svid(_)) => "warn",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod bridge;
 mod dev;
 mod serve;
 
@@ -9,6 +10,8 @@ use crate::cli::{Command, DevCommand};
 pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Bridge(args) => bridge::run(args).await,
+        Command::Dev(DevCommand::Svid(args)) => dev::svid(args),
         Command::Dev(DevCommand::DemoUpstream(args)) => dev::demo_upstream(args).await,
     }
 }

@@ -1,11 +1,14 @@
 //! The MCP server handler of one agent session.
 //!
-//! Each method finds the upstream behind a name, forwards the request with the
-//! upstream's own name, and returns the answer unchanged. Listings are served
-//! from the routing table, so they cost no upstream round trip.
+//! Each method first admits the caller: the authentication layer in front of
+//! `/mcp` attached a verified workload identity to the request, and a session
+//! serves only the identity that opened it. It then finds the upstream behind
+//! a name, forwards the request with the upstream's own name, and returns the
+//! answer unchanged. Listings are served from the routing table, so they cost
+//! no upstream round trip.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rmcp::ServerHandler;
 use rmcp::model::{
@@ -18,6 +21,8 @@ use rmcp::model::{
     SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
+use tracing::Instrument as _;
+use warden_identity::{Identity, SpiffeId};
 
 use super::forward::forward;
 use super::inflight::SessionKey;
@@ -30,17 +35,40 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct GatewayHandler {
     hub: Arc<Hub>,
     session: SessionKey,
+    /// The identity of the session's first request.
+    owner: OnceLock<SpiffeId>,
 }
 
 impl GatewayHandler {
     pub(crate) fn new(hub: Arc<Hub>) -> Self {
         let session = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-        Self { hub, session }
+        Self {
+            hub,
+            session,
+            owner: OnceLock::new(),
+        }
     }
 
-    /// Notes the session's peer, so that later notifications can reach it.
-    fn seen(&self, context: &RequestContext<RoleServer>) {
+    /// The verified identity of the request, which must be the session's
+    /// owner; notes the session's peer so that notifications can reach it.
+    ///
+    /// The HTTP layer already refuses requests without an identity or from
+    /// another one; this check keeps the handler closed should a request ever
+    /// reach it some other way.
+    fn admit(&self, context: &RequestContext<RoleServer>) -> Result<Identity, ErrorData> {
+        let identity = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Identity>())
+            .cloned()
+            .ok_or_else(|| GatewayError::Unauthenticated.into_error_data())?;
+        let owner = self.owner.get_or_init(|| identity.spiffe_id.clone());
+        if *owner != identity.spiffe_id {
+            return Err(GatewayError::Unauthenticated.into_error_data());
+        }
+
         self.hub.relay().sessions.touch(self.session, &context.peer);
+        Ok(identity)
     }
 
     async fn forward_to(
@@ -136,7 +164,7 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let tools = self.hub.routes().tool_list.as_ref().clone();
         Ok(ListToolsResult::with_all_items(tools))
     }
@@ -146,13 +174,24 @@ impl ServerHandler for GatewayHandler {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.seen(&context);
-        let tool = request.name.to_string();
-        match self.call_tool_outcome(request, &context).await {
-            Ok(response) => Ok(response),
+        let identity = self.admit(&context)?;
+        let span = tracing::info_span!(
+            "tool_call",
+            agent.spiffe_id = %identity.spiffe_id,
+            tool.name = %request.name,
+            session = self.session,
+        );
+        match self
+            .call_tool_outcome(request, &context)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(response) => {
+                span.in_scope(|| tracing::debug!("tool call relayed"));
+                Ok(response)
+            }
             Err(error) => {
-                let session = self.session;
-                tracing::info!(session, tool.name = %tool, %error, "tool call failed");
+                span.in_scope(|| tracing::info!(%error, "tool call failed"));
                 error.into_tool_outcome().map(CallToolResponse::Complete)
             }
         }
@@ -163,7 +202,7 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let prompts = self.hub.routes().prompt_list.as_ref().clone();
         Ok(ListPromptsResult::with_all_items(prompts))
     }
@@ -173,7 +212,7 @@ impl ServerHandler for GatewayHandler {
         mut request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let Some(route) = self.hub.routes().prompt(&request.name).cloned() else {
             return Err(self.unknown("prompt", &request.name).into_error_data());
         };
@@ -195,7 +234,7 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let resources = self.hub.routes().resource_list.as_ref().clone();
         Ok(ListResourcesResult::with_all_items(resources))
     }
@@ -205,7 +244,7 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let templates = self.hub.routes().template_list.as_ref().clone();
         Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
@@ -215,7 +254,7 @@ impl ServerHandler for GatewayHandler {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let upstream = self.resource_upstream(&request.uri)?;
 
         let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
@@ -236,7 +275,7 @@ impl ServerHandler for GatewayHandler {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let upstream = self.resource_upstream(&request.uri)?;
         self.hub
             .subscribe(self.session, upstream, &request.uri)
@@ -249,7 +288,7 @@ impl ServerHandler for GatewayHandler {
         request: UnsubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         self.hub.unsubscribe(self.session, &request.uri).await;
         Ok(())
     }
@@ -259,7 +298,7 @@ impl ServerHandler for GatewayHandler {
         mut request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         let routes = self.hub.routes();
         let upstream = match &mut request.r#ref {
             Reference::Prompt(prompt) => {
@@ -294,7 +333,7 @@ impl ServerHandler for GatewayHandler {
         request: SetLevelRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.seen(&context);
+        self.admit(&context)?;
         self.hub
             .relay()
             .sessions
