@@ -41,18 +41,18 @@ pub(crate) async fn forward(
         .with_meta(forwarded_meta(&context.meta));
     let fail = |error| GatewayError::from_upstream(upstream.name(), error);
 
+    let (queue, mut relayed) = mpsc::channel(RELAY_QUEUE);
+    let registration = hub.relay().inflight.register(Call {
+        upstream: upstream.index,
+        session,
+        agent_progress: context.meta.get_progress_token(),
+        queue,
+    });
     let handle = peer
         .send_request_with_option(request, options)
         .await
         .map_err(fail)?;
-    let (queue, mut relayed) = mpsc::channel(RELAY_QUEUE);
-    let _registration = hub.relay().inflight.register(Call {
-        upstream: upstream.index,
-        session,
-        agent_progress: context.meta.get_progress_token(),
-        upstream_progress: handle.progress_token.clone(),
-        queue,
-    });
+    registration.sent_with(handle.progress_token.clone());
     let mut abandon = AbandonGuard::new(peer, handle.id.clone());
     let notify = |item| notify_agent(hub, session, &context.peer, item);
 

@@ -40,7 +40,8 @@ struct Entry {
     upstream: usize,
     session: SessionKey,
     agent_progress: Option<ProgressToken>,
-    upstream_progress: ProgressToken,
+    /// Known once the request is sent: the SDK picks it.
+    upstream_progress: Option<ProgressToken>,
     queue: RelayQueue,
 }
 
@@ -82,18 +83,19 @@ pub(crate) struct Call {
     pub(crate) upstream: usize,
     pub(crate) session: SessionKey,
     pub(crate) agent_progress: Option<ProgressToken>,
-    pub(crate) upstream_progress: ProgressToken,
     pub(crate) queue: RelayQueue,
 }
 
 impl InFlight {
+    /// Registers a request before it is sent, so that whatever the upstream
+    /// sends for it, however soon, finds its agent.
     pub(crate) fn register(self: &Arc<Self>, call: Call) -> Registration {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let entry = Entry {
             upstream: call.upstream,
             session: call.session,
             agent_progress: call.agent_progress,
-            upstream_progress: call.upstream_progress,
+            upstream_progress: None,
             queue: call.queue,
         };
         self.entries.lock().insert(id, entry);
@@ -109,7 +111,8 @@ impl InFlight {
     pub(crate) fn relay_progress(&self, upstream: usize, mut params: ProgressNotificationParam) {
         let entries = self.entries.lock();
         let entry = entries.values().find(|entry| {
-            entry.upstream == upstream && entry.upstream_progress == params.progress_token
+            entry.upstream == upstream
+                && entry.upstream_progress.as_ref() == Some(&params.progress_token)
         });
         let Some((entry, token)) =
             entry.and_then(|entry| Some((entry, entry.agent_progress.clone()?)))
@@ -173,6 +176,15 @@ impl Target {
             .await
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+}
+
+impl Registration {
+    /// Records the progress token the SDK gave the sent request.
+    pub(crate) fn sent_with(&self, upstream_progress: ProgressToken) {
+        if let Some(entry) = self.registry.entries.lock().get_mut(&self.id) {
+            entry.upstream_progress = Some(upstream_progress);
+        }
     }
 }
 
