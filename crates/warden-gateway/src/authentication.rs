@@ -74,7 +74,7 @@ fn tls_setup(
         ))
     })?;
 
-    let verifier = warden_identity::deferred_client_verifier(Arc::clone(bundles))?;
+    let verifier = warden_identity::deferred_client_verifier(bundles)?;
     let mut server = rustls::ServerConfig::builder()
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)

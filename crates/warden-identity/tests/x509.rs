@@ -57,7 +57,7 @@ impl Fixture {
     }
 
     fn deferred_server_config(&self) -> Arc<ServerConfig> {
-        self.server_with(deferred_client_verifier(Arc::clone(&self.bundles)).expect("verifier"))
+        self.server_with(deferred_client_verifier(&self.bundles).expect("verifier"))
     }
 
     fn server_with(&self, verifier: Arc<dyn ClientCertVerifier>) -> Arc<ServerConfig> {

@@ -25,7 +25,7 @@ pub fn client_cert_verifier(
     }
 
     Ok(Arc::new(SpiffeClientVerifier {
-        bundles,
+        chain: ChainCheck::InHandshake(bundles),
         mandatory,
         algorithms: algorithms(),
     }))
@@ -37,13 +37,15 @@ pub fn client_cert_verifier(
 /// [`identity_from_chain`](crate::identity_from_chain) before it is trusted, which
 /// lets the gateway answer a refused certificate with its reason.
 pub fn deferred_client_verifier(
-    bundles: Arc<TrustBundles>,
+    bundles: &TrustBundles,
 ) -> Result<Arc<dyn ClientCertVerifier>, IdentityError> {
     if !bundles.has_x509_bundle() {
         return Err(IdentityError::NoX509Bundle);
     }
 
-    Ok(Arc::new(DeferredClientVerifier {
+    Ok(Arc::new(SpiffeClientVerifier {
+        chain: ChainCheck::AfterHandshake,
+        mandatory: false,
         algorithms: algorithms(),
     }))
 }
@@ -57,12 +59,22 @@ pub(super) fn tls_error(refusal: Refusal) -> rustls::Error {
     rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(refusal))))
 }
 
-// ---- checking in the handshake ----
+// ---- the verifier ----
 
-/// Checks client chains against the trust domain's current X.509 bundle.
+/// When a client chain is checked against the X.509 bundle.
+#[derive(Debug)]
+enum ChainCheck {
+    /// In the handshake, against the trust domain's current bundle.
+    InHandshake(Arc<TrustBundles>),
+    /// By the caller, after the handshake, with `identity_from_chain`.
+    AfterHandshake,
+}
+
+/// Requests a client certificate, checks the proof of its key, and checks its
+/// chain when `chain` says so.
 #[derive(Debug)]
 struct SpiffeClientVerifier {
-    bundles: Arc<TrustBundles>,
+    chain: ChainCheck,
     mandatory: bool,
     algorithms: WebPkiSupportedAlgorithms,
 }
@@ -88,63 +100,9 @@ impl ClientCertVerifier for SpiffeClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        let config = self.bundles.config();
-        super::verify_chain(&self.bundles, config, end_entity, intermediates, now)?;
-        Ok(ClientCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-// ---- checking after the handshake ----
-
-/// Requests a client certificate and checks the proof of its key; the chain is
-/// checked after the handshake.
-#[derive(Debug)]
-struct DeferredClientVerifier {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ClientCertVerifier for DeferredClientVerifier {
-    fn offer_client_auth(&self) -> bool {
-        true
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        false
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-
-    /// Accepts the chain for now; `identity_from_chain` judges it.
-    fn verify_client_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
+        if let ChainCheck::InHandshake(bundles) = &self.chain {
+            super::verify_chain(bundles, bundles.config(), end_entity, intermediates, now)?;
+        }
         Ok(ClientCertVerified::assertion())
     }
 
