@@ -2,9 +2,10 @@
 //! sends back before its answer (progress, log lines, sampling, elicitation,
 //! roots) reaches the agent that made the request, and no other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use rmcp::model::{
@@ -12,6 +13,12 @@ use rmcp::model::{
     ProgressToken, ServerRequest,
 };
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// Progress that arrives before its request's token is known is held this
+/// long, and this many notifications at most, for the request to claim it.
+const EARLY_PROGRESS_WINDOW: Duration = Duration::from_secs(10);
+const EARLY_PROGRESS_LIMIT: usize = 64;
 
 /// A request from an upstream that only the agent can answer.
 pub(crate) struct AgentRequest {
@@ -65,11 +72,21 @@ pub(crate) enum RouteError {
     Gone,
 }
 
+/// Progress for a token no request has claimed yet.
+struct EarlyProgress {
+    upstream: usize,
+    params: ProgressNotificationParam,
+    arrived: Instant,
+}
+
 /// The registry of requests in flight, shared by every session and upstream.
 #[derive(Default)]
 pub(crate) struct InFlight {
     next: AtomicU64,
     entries: Mutex<HashMap<u64, Entry>>,
+    /// Progress read before the forwarding task recorded its request's token:
+    /// an upstream may answer that fast. Locked after `entries`, never before.
+    early: Mutex<VecDeque<EarlyProgress>>,
 }
 
 /// Removes its entry from the registry when the request ends, however it ends.
@@ -114,9 +131,11 @@ impl InFlight {
             entry.upstream == upstream
                 && entry.upstream_progress.as_ref() == Some(&params.progress_token)
         });
-        let Some((entry, token)) =
-            entry.and_then(|entry| Some((entry, entry.agent_progress.clone()?)))
-        else {
+        let Some(entry) = entry else {
+            self.hold_early(upstream, params);
+            return;
+        };
+        let Some(token) = entry.agent_progress.clone() else {
             return;
         };
 
@@ -124,6 +143,22 @@ impl InFlight {
         if entry.queue.try_send(Relayed::Progress(params)).is_err() {
             tracing::debug!(upstream, "progress dropped: the agent is not keeping up");
         }
+    }
+
+    /// Keeps progress for an unclaimed token a short while; the oldest and
+    /// the stale go first.
+    fn hold_early(&self, upstream: usize, params: ProgressNotificationParam) {
+        let now = Instant::now();
+        let mut early = self.early.lock();
+        early.retain(|held| now.duration_since(held.arrived) < EARLY_PROGRESS_WINDOW);
+        if early.len() >= EARLY_PROGRESS_LIMIT {
+            early.pop_front();
+        }
+        early.push_back(EarlyProgress {
+            upstream,
+            params,
+            arrived: now,
+        });
     }
 
     /// Queues an upstream log message for the one agent session with requests
@@ -180,10 +215,26 @@ impl Target {
 }
 
 impl Registration {
-    /// Records the progress token the SDK gave the sent request.
+    /// Records the progress token the SDK gave the sent request, and relays
+    /// any progress for it that arrived first, in arrival order.
     pub(crate) fn sent_with(&self, upstream_progress: ProgressToken) {
-        if let Some(entry) = self.registry.entries.lock().get_mut(&self.id) {
-            entry.upstream_progress = Some(upstream_progress);
+        let mut entries = self.registry.entries.lock();
+        let Some(entry) = entries.get_mut(&self.id) else {
+            return;
+        };
+        entry.upstream_progress = Some(upstream_progress.clone());
+
+        let mut early = self.registry.early.lock();
+        let (mine, others): (VecDeque<_>, VecDeque<_>) = early.drain(..).partition(|held| {
+            held.upstream == entry.upstream && held.params.progress_token == upstream_progress
+        });
+        *early = others;
+        let Some(token) = entry.agent_progress.clone() else {
+            return;
+        };
+        for mut held in mine {
+            held.params.progress_token = token.clone();
+            let _ = entry.queue.try_send(Relayed::Progress(held.params));
         }
     }
 }
@@ -191,5 +242,49 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.entries.lock().remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rmcp::model::NumberOrString;
+
+    use super::*;
+
+    fn progress(token: &str, progress: f64) -> ProgressNotificationParam {
+        let token = ProgressToken(NumberOrString::String(token.into()));
+        ProgressNotificationParam::new(token, progress)
+    }
+
+    #[tokio::test]
+    async fn progress_that_overtakes_its_token_still_reaches_the_agent() {
+        let registry = Arc::new(InFlight::default());
+        let (queue, mut relayed) = mpsc::channel(8);
+        let agent_token = ProgressToken(NumberOrString::String("agent".into()));
+        let registration = registry.register(Call {
+            upstream: 0,
+            session: 1,
+            agent_progress: Some(agent_token.clone()),
+            queue,
+        });
+
+        registry.relay_progress(0, progress("up-7", 1.0));
+        registry.relay_progress(1, progress("up-7", 9.0));
+        registration.sent_with(progress("up-7", 0.0).progress_token);
+        registry.relay_progress(0, progress("up-7", 2.0));
+
+        for expected in [1.0, 2.0] {
+            match relayed.try_recv() {
+                Ok(Relayed::Progress(params)) => {
+                    assert_eq!(params.progress_token, agent_token);
+                    assert!((params.progress - expected).abs() < f64::EPSILON);
+                }
+                _ => panic!("progress {expected} was not relayed in order"),
+            }
+        }
+        assert!(
+            relayed.try_recv().is_err(),
+            "another upstream's progress stays out"
+        );
     }
 }
