@@ -30,6 +30,9 @@ pub struct GatewayLaunch {
     /// The `[identity]` table; by default it trusts the development bundle in
     /// the gateway's data directory, so `Gateway::svid` can mint tokens.
     pub identity: Option<String>,
+    /// The policy directory; by default `tests/policies`, which allows every
+    /// workload of the test trust domain everything.
+    pub policy_dir: PathBuf,
     /// `[[upstream]]` tables.
     pub upstreams: String,
     /// Extra environment of the warden process.
@@ -42,6 +45,7 @@ impl GatewayLaunch {
             global_args: Vec::new(),
             gateway: String::new(),
             identity: None,
+            policy_dir: super::workspace_root().join("tests/policies"),
             upstreams: upstreams.into(),
             env: vec![("WARDEN_LOG".into(), "debug,rmcp=warn".into())],
         }
@@ -50,6 +54,12 @@ impl GatewayLaunch {
     pub fn gateway(mut self, keys: &str) -> Self {
         self.gateway.push_str(keys);
         self.gateway.push('\n');
+        self
+    }
+
+    /// Runs the gateway on the policies in `dir`.
+    pub fn policies(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.policy_dir = dir.into();
         self
     }
 
@@ -92,8 +102,10 @@ impl GatewayLaunch {
         });
         let text = format!(
             "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
-             data_dir = \"{data}\"\n{gateway}\n[identity]\n{identity}\n{upstreams}",
+             data_dir = \"{data}\"\npolicy_dir = \"{policies}\"\n{gateway}\n\
+             [identity]\n{identity}\n{upstreams}",
             data = data.display(),
+            policies = self.policy_dir.display(),
             gateway = self.gateway,
             upstreams = self.upstreams,
         );

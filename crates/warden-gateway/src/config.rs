@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 pub use warden_identity::IdentityConfig;
+pub use warden_policy::EvalLimits;
 
 /// The configuration that `warden serve` runs when no file is given: the demo
 /// upstream, started from this very binary, on the default loopback port.
@@ -23,6 +24,9 @@ pub struct Config {
     /// How agents prove their workload identity. Required: nothing is served
     /// to a caller the gateway cannot name.
     pub identity: IdentityConfig,
+    /// Bounds on every policy evaluation.
+    #[serde(default)]
+    pub policy: EvalLimits,
     /// The MCP servers whose tools, prompts and resources are re-exported.
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,
@@ -216,6 +220,9 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let gateway = &self.gateway;
+        self.policy
+            .validate()
+            .map_err(|error| invalid(format!("[policy] {error}")))?;
         if gateway.max_body_bytes < 1024 {
             return Err(invalid("gateway.max_body_bytes must be at least 1024"));
         }

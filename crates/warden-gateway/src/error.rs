@@ -15,6 +15,9 @@ pub enum GatewayError {
     /// The configuration cannot run.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The policy set cannot be loaded: the gateway refuses to start.
+    #[error(transparent)]
+    Policy(#[from] warden_policy::PolicyError),
     /// The identity layer cannot start: a bundle is unreadable or invalid.
     #[error(transparent)]
     Identity(#[from] warden_identity::IdentityError),
@@ -87,6 +90,20 @@ pub enum GatewayError {
     /// Anything else the SDK reported.
     #[error("upstream request failed: {0}")]
     Service(String),
+    /// The policy denied the request.
+    #[error("denied by policy: {reason}")]
+    Denied {
+        /// The policy's reason.
+        reason: String,
+    },
+    /// The policy wants a human approver for this request.
+    #[error("needs approval by the `{role}` role: {reason}")]
+    NeedsApproval {
+        /// The approver role.
+        role: String,
+        /// The policy's reason.
+        reason: String,
+    },
     /// The agent cancelled the request.
     #[error("the request was cancelled by the agent")]
     Cancelled,
@@ -125,12 +142,19 @@ impl GatewayError {
         }
     }
 
+    /// Whether policy refused the request; the policy step has logged it.
+    pub(crate) fn is_policy_refusal(&self) -> bool {
+        matches!(self, Self::Denied { .. } | Self::NeedsApproval { .. })
+    }
+
     /// The JSON-RPC error for a request that is not a tool call.
     pub(crate) fn into_error_data(self) -> ErrorData {
         match self {
             Self::Upstream(error) => error,
             Self::UnknownName { .. } => ErrorData::invalid_params(self.to_string(), None),
-            Self::Unauthenticated => ErrorData::invalid_request(self.to_string(), None),
+            Self::Unauthenticated | Self::Denied { .. } | Self::NeedsApproval { .. } => {
+                ErrorData::invalid_request(self.to_string(), None)
+            }
             other => ErrorData::internal_error(other.to_string(), None),
         }
     }
@@ -139,9 +163,13 @@ impl GatewayError {
     /// result with `isError: true`; protocol errors stay JSON-RPC errors.
     pub(crate) fn into_tool_outcome(self) -> Result<CallToolResult, ErrorData> {
         match self {
-            Self::Unavailable { .. } | Self::Timeout { .. } | Self::Closed(_) => Ok(
-                CallToolResult::error(vec![ContentBlock::text(self.to_string())]),
-            ),
+            Self::Unavailable { .. }
+            | Self::Timeout { .. }
+            | Self::Closed(_)
+            | Self::Denied { .. }
+            | Self::NeedsApproval { .. } => Ok(CallToolResult::error(vec![ContentBlock::text(
+                self.to_string(),
+            )])),
             other => Err(other.into_error_data()),
         }
     }

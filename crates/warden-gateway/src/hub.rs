@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 use rmcp::model::UnsubscribeRequestParams;
 use rmcp::model::{ClientRequest, SubscribeRequest, SubscribeRequestParams, UnsubscribeRequest};
 use tokio_util::sync::CancellationToken;
+use warden_policy::PolicyStore;
 
 use crate::config::{Config, GatewayConfig};
 use crate::error::GatewayError;
@@ -20,6 +21,7 @@ use crate::upstream::{State, Upstream, supervisor};
 /// Everything the call path shares.
 pub(crate) struct Hub {
     config: GatewayConfig,
+    policy: Arc<PolicyStore>,
     upstreams: Vec<Arc<Upstream>>,
     routes: ArcSwap<Routes>,
     relay: Arc<Relay>,
@@ -32,6 +34,7 @@ impl Hub {
     /// first connection attempt. Name clashes found then refuse the start.
     pub(crate) async fn start(
         config: Config,
+        policy: Arc<PolicyStore>,
         shutdown: &CancellationToken,
     ) -> Result<Arc<Self>, GatewayError> {
         let timeout = config.gateway.call_timeout;
@@ -43,6 +46,7 @@ impl Hub {
             .collect();
         let hub = Arc::new(Self {
             config: config.gateway,
+            policy,
             upstreams,
             routes: ArcSwap::from_pointee(Routes::default()),
             relay: Arc::new(Relay::default()),
@@ -77,6 +81,11 @@ impl Hub {
 
     pub(crate) fn config(&self) -> &GatewayConfig {
         &self.config
+    }
+
+    /// The live policy set.
+    pub(crate) fn policy(&self) -> &PolicyStore {
+        &self.policy
     }
 
     pub(crate) fn relay(&self) -> &Arc<Relay> {

@@ -32,6 +32,7 @@ pub mod bridge;
 pub mod config;
 mod error;
 mod front;
+mod hints;
 mod hub;
 mod relay;
 mod routes;
@@ -41,8 +42,10 @@ mod uri_template;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use warden_policy::PolicyStore;
 
 use authentication::Authentication;
 pub use config::{Config, ConfigError};
@@ -70,7 +73,8 @@ impl Gateway {
             None => None,
         };
         let authentication = Authentication::start(&config, local_addr(&mcp), &shutdown).await?;
-        let hub = Hub::start(config, &shutdown).await?;
+        let policy = start_policy(&config, &shutdown)?;
+        let hub = Hub::start(config, policy, &shutdown).await?;
 
         Ok(Self {
             hub,
@@ -119,7 +123,7 @@ impl Gateway {
                 }
                 None => {
                     let service = router.into_make_service_with_connect_info::<SocketAddr>();
-                    axum::serve(self.mcp, service)
+                    axum::serve(self.mcp.tap_io(no_delay), service)
                         .with_graceful_shutdown(async move { shutdown.cancelled().await })
                         .await
                 }
@@ -141,6 +145,28 @@ impl Gateway {
             addr: mcp_addr,
             source,
         })
+    }
+}
+
+/// Loads the policy set (a broken one refuses the start), archives each
+/// version in the data directory for later replay, and follows changes.
+fn start_policy(
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> Result<Arc<PolicyStore>, GatewayError> {
+    let gateway = &config.gateway;
+    let archive = gateway.data_dir.join("policy-versions");
+    let store = PolicyStore::start(&gateway.policy_dir, config.policy, Some(archive))?;
+    store.watch(shutdown.child_token());
+    Ok(store)
+}
+
+/// Sends small writes at once: a streamed MCP response leaves in several
+/// pieces, and a client that reuses its connection would otherwise wait for a
+/// delayed acknowledgement on every call.
+pub(crate) fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "cannot set TCP_NODELAY on an agent connection");
     }
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod forward;
 pub(crate) mod handler;
 pub(crate) mod inflight;
+pub(crate) mod policy;
 pub(crate) mod sessions;
 
 use std::sync::Arc;

@@ -33,6 +33,8 @@ pub(crate) struct Collision {
 #[derive(Debug, Default)]
 pub(crate) struct Routes {
     tools: HashMap<String, Route>,
+    /// The MCP annotation hints of each exported tool, for policy.
+    hints: HashMap<String, Vec<&'static str>>,
     prompts: HashMap<String, Route>,
     resources: HashMap<String, usize>,
     templates: Vec<(UriTemplate, usize)>,
@@ -72,6 +74,11 @@ impl Routes {
     /// The upstream and original name behind an exported tool name.
     pub(crate) fn tool(&self, name: &str) -> Option<&Route> {
         self.tools.get(name)
+    }
+
+    /// The annotation hints of an exported tool; none for an unknown name.
+    pub(crate) fn hints(&self, name: &str) -> &[&'static str] {
+        self.hints.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The upstream and original name behind an exported prompt name.
@@ -114,6 +121,9 @@ impl Builder {
         for tool in &catalog.tools {
             let exported = export_name(prefix, &tool.name);
             if self.claim_tool(upstream, &exported, &tool.name) {
+                self.routes
+                    .hints
+                    .insert(exported.clone(), crate::hints::hints_of(tool));
                 let mut tool = tool.clone();
                 tool.name = exported.into();
                 self.tools.push(tool);

@@ -44,9 +44,49 @@ pub(crate) enum Command {
         The SVID file is re-read for every request, so a rotated SVID is used at once.")]
     Bridge(BridgeArgs),
 
+    /// Validate a policy directory, or run its test cases, offline.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+
     /// Development aids; never use them in production.
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Validate every `*.policy` file of DIR as one set; print a summary.
+    #[command(after_help = "Examples:\n  \
+        warden policy check policies/\n  \
+        warden policy check policies/ --max-time 20ms   # the limits of [policy] in warden.toml\n\n\
+        Exits 1 with file:line:column and the fix when the set is refused.")]
+    Check(PolicyArgs),
+
+    /// Run the cases in DIR/tests/*.toml against the set in DIR.
+    #[command(after_help = "Examples:\n  \
+        warden policy test policies/\n\n\
+        Prints one line per case and exits 1 if any case fails. The case format is in\n\
+        policies/README.md.")]
+    Test(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyArgs {
+    /// The policy directory.
+    #[arg(value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+
+    /// The most facts one evaluation may hold (`max_facts` under [policy]).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_facts: Option<u64>,
+
+    /// The most rounds of rules one evaluation may run (`max_iterations`).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_iterations: Option<u64>,
+
+    /// The longest one evaluation may take (`max_time`), such as 10ms.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) max_time: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +179,7 @@ impl Command {
             Self::Serve(_) | Self::Bridge(_) => "info,rmcp=warn",
             Self::Dev(DevCommand::DemoUpstream(_)) => "warn",
             Self::Dev(DevCommand::Svid(_)) => "warn",
+            Self::Policy(_) => "warn",
         }
     }
 }

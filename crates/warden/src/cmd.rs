@@ -2,15 +2,18 @@
 
 mod bridge;
 mod dev;
+mod policy;
 mod serve;
 
-use crate::cli::{Command, DevCommand};
+use crate::cli::{Command, DevCommand, PolicyCommand};
 
 /// Runs one parsed command.
 pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve::run(args).await,
         Command::Bridge(args) => bridge::run(args).await,
+        Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
+        Command::Policy(PolicyCommand::Test(args)) => policy::test(&args),
         Command::Dev(DevCommand::Svid(args)) => dev::svid(args),
         Command::Dev(DevCommand::DemoUpstream(args)) => dev::demo_upstream(args).await,
     }

@@ -44,7 +44,7 @@ pub(crate) async fn serve(
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     loop {
-        let (stream, client) = tokio::select! {
+        let (mut stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -56,6 +56,7 @@ pub(crate) async fn serve(
             () = shutdown.cancelled() => break,
         };
 
+        crate::no_delay(&mut stream);
         let acceptor = acceptor.clone();
         let check = Arc::clone(&check);
         let router = router.clone();

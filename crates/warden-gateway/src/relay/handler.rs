@@ -23,9 +23,11 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use tracing::Instrument as _;
 use warden_identity::{Identity, SpiffeId};
+use warden_policy::{ArgValue, Operation, args_from_json};
 
 use super::forward::forward;
 use super::inflight::SessionKey;
+use super::policy::{self, Asked};
 use crate::error::GatewayError;
 use crate::hub::Hub;
 
@@ -83,13 +85,25 @@ impl GatewayHandler {
 
     async fn call_tool_outcome(
         &self,
+        identity: &Identity,
         mut params: CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, GatewayError> {
         let exported = params.name.to_string();
-        let Some(route) = self.hub.routes().tool(&exported).cloned() else {
+        let routes = self.hub.routes();
+        let Some(route) = routes.tool(&exported).cloned() else {
             return Err(self.unknown("tool", &exported));
         };
+
+        let args = params.arguments.as_ref().map(args_from_json);
+        self.authorize(
+            identity,
+            Operation::CallTool,
+            route.upstream,
+            Some(&exported),
+            args,
+        )?;
+
         params.name = route.name.into();
 
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
@@ -106,6 +120,30 @@ impl GatewayHandler {
                 self.hub.upstream(route.upstream).name().into(),
             )),
         }
+    }
+
+    /// Asks policy whether `identity` may have what it asked of `upstream`.
+    fn authorize(
+        &self,
+        identity: &Identity,
+        operation: Operation,
+        upstream: usize,
+        name: Option<&str>,
+        args: Option<Vec<(String, ArgValue)>>,
+    ) -> Result<(), GatewayError> {
+        let routes = self.hub.routes();
+        let hints = match (operation, name) {
+            (Operation::CallTool, Some(tool)) => routes.hints(tool),
+            _ => &[],
+        };
+        let asked = Asked {
+            operation,
+            upstream: self.hub.upstream(upstream).name(),
+            name,
+            hints,
+            args: args.unwrap_or_default(),
+        };
+        policy::authorize(&self.hub, identity, asked).map(drop)
     }
 
     /// The error for a name that no upstream exports: an unavailable upstream
@@ -181,17 +219,16 @@ impl ServerHandler for GatewayHandler {
             tool.name = %request.name,
             session = self.session,
         );
-        match self
-            .call_tool_outcome(request, &context)
-            .instrument(span.clone())
-            .await
-        {
+        let outcome = self.call_tool_outcome(&identity, request, &context);
+        match outcome.instrument(span.clone()).await {
             Ok(response) => {
                 span.in_scope(|| tracing::debug!("tool call relayed"));
                 Ok(response)
             }
             Err(error) => {
-                span.in_scope(|| tracing::info!(%error, "tool call failed"));
+                if !error.is_policy_refusal() {
+                    span.in_scope(|| tracing::info!(%error, "tool call failed"));
+                }
                 error.into_tool_outcome().map(CallToolResponse::Complete)
             }
         }
@@ -212,10 +249,19 @@ impl ServerHandler for GatewayHandler {
         mut request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
-        self.admit(&context)?;
+        let identity = self.admit(&context)?;
         let Some(route) = self.hub.routes().prompt(&request.name).cloned() else {
             return Err(self.unknown("prompt", &request.name).into_error_data());
         };
+        let args = request.arguments.as_ref().map(args_from_json);
+        self.authorize(
+            &identity,
+            Operation::GetPrompt,
+            route.upstream,
+            Some(&request.name),
+            args,
+        )
+        .map_err(GatewayError::into_error_data)?;
         request.name = route.name;
 
         let request = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
@@ -254,8 +300,9 @@ impl ServerHandler for GatewayHandler {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        self.admit(&context)?;
+        let identity = self.admit(&context)?;
         let upstream = self.resource_upstream(&request.uri)?;
+        self.authorize_read(&identity, upstream, &request.uri)?;
 
         let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
         match self.forward_to(upstream, request, &context).await {
@@ -275,8 +322,9 @@ impl ServerHandler for GatewayHandler {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        self.admit(&context)?;
+        let identity = self.admit(&context)?;
         let upstream = self.resource_upstream(&request.uri)?;
+        self.authorize_read(&identity, upstream, &request.uri)?;
         self.hub
             .subscribe(self.session, upstream, &request.uri)
             .await
@@ -298,20 +346,32 @@ impl ServerHandler for GatewayHandler {
         mut request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        self.admit(&context)?;
+        let identity = self.admit(&context)?;
         let routes = self.hub.routes();
         let upstream = match &mut request.r#ref {
             Reference::Prompt(prompt) => {
                 let route = routes
                     .prompt(&prompt.name)
                     .ok_or_else(|| self.unknown("prompt", &prompt.name).into_error_data())?;
+                self.authorize(
+                    &identity,
+                    Operation::GetPrompt,
+                    route.upstream,
+                    Some(&prompt.name),
+                    None,
+                )
+                .map_err(GatewayError::into_error_data)?;
                 prompt.name = route.name.clone();
                 route.upstream
             }
-            Reference::Resource(resource) => routes
-                .template(&resource.uri)
-                .or_else(|| routes.resource(&resource.uri))
-                .ok_or_else(|| resource_not_found(&resource.uri))?,
+            Reference::Resource(resource) => {
+                let upstream = routes
+                    .template(&resource.uri)
+                    .or_else(|| routes.resource(&resource.uri))
+                    .ok_or_else(|| resource_not_found(&resource.uri))?;
+                self.authorize_read(&identity, upstream, &resource.uri)?;
+                upstream
+            }
             _ => {
                 return Err(ErrorData::invalid_params(
                     "unsupported completion reference",
@@ -354,6 +414,25 @@ impl ServerHandler for GatewayHandler {
 }
 
 impl GatewayHandler {
+    /// Reads and subscriptions are decided as `read_resource`, with the URI
+    /// as the `uri` argument.
+    fn authorize_read(
+        &self,
+        identity: &Identity,
+        upstream: usize,
+        uri: &str,
+    ) -> Result<(), ErrorData> {
+        let args = vec![("uri".to_owned(), ArgValue::Str(uri.to_owned()))];
+        self.authorize(
+            identity,
+            Operation::ReadResource,
+            upstream,
+            None,
+            Some(args),
+        )
+        .map_err(GatewayError::into_error_data)
+    }
+
     fn resource_upstream(&self, uri: &str) -> Result<usize, ErrorData> {
         self.hub
             .routes()
