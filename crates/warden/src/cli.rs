@@ -48,9 +48,67 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Policy(PolicyCommand),
 
+    /// Manage the root keys that sign task capabilities.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+
+    /// Read Biscuit tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+
     /// Development aids; never use them in production.
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+/// Where a command finds the data directory: the configuration's
+/// `gateway.data_dir`, or the embedded defaults' `./data`.
+#[derive(Debug, Args)]
+pub(crate) struct DataDirArgs {
+    /// Configuration whose data directory is used.
+    #[arg(long, short, value_name = "FILE", env = "WARDEN_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Create the key ring in DATA_DIR/keys with a first active key.
+    #[command(after_help = "Example:\n  warden keys init --config warden.toml")]
+    Init(DataDirArgs),
+
+    /// Make a new key active; retired keys keep verifying their tokens.
+    #[command(after_help = "Example:\n  warden keys rotate --config warden.toml")]
+    Rotate(DataDirArgs),
+
+    /// Print every public key as JSON, for offline verifiers.
+    #[command(
+        after_help = "Example:\n  warden keys export --config warden.toml > warden-keys.json"
+    )]
+    Export(DataDirArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Print a token's blocks, facts, rules, checks and revocation ids.
+    #[command(after_help = "Examples:\n  \
+        warden token inspect capability.b64\n  \
+        pbpaste | warden token inspect - --json\n\n\
+        The signature is checked when the data directory holds the key ring.")]
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// File holding the token (base64 or raw bytes); `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    #[command(flatten)]
+    pub(crate) data: DataDirArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,7 +236,7 @@ impl Command {
         match self {
             Self::Serve(_) | Self::Bridge(_) => "info,rmcp=warn",
             Self::Dev(DevCommand::DemoUpstream(_)) => "warn",
-            Self::Dev(DevCommand::Svid(_)) => "warn",
+            Self::Dev(DevCommand::Svid(_)) | Self::Keys(_) | Self::Token(_) => "warn",
             Self::Policy(_) => "warn",
         }
     }
