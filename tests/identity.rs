@@ -177,6 +177,26 @@ async fn a_session_serves_only_the_identity_that_opened_it() {
 }
 
 #[tokio::test]
+async fn a_session_id_the_gateway_never_issued_is_not_found() {
+    let credentials = Credentials::new(&["k1:ES256"]);
+    let gateway = launch(&credentials, "");
+    let client = reqwest::Client::new();
+    let token = credentials.jwt("k1", &agent_id("guesser"), &[]);
+
+    let guessed = post(
+        &client,
+        &gateway.url,
+        Some(&token),
+        Some("made-up"),
+        &tools_list(1),
+    )
+    .await;
+
+    assert_eq!(guessed.status, StatusCode::NOT_FOUND, "{guessed:?}");
+    assert_eq!(guessed.refusal(), "unknown_session");
+}
+
+#[tokio::test]
 async fn a_rotated_bundle_is_followed_without_a_restart() {
     let credentials = Credentials::new(&["old:ES256", "new:ES384"]);
     credentials.publish(&["old:ES256"]);

@@ -96,13 +96,14 @@ impl GatewayHandler {
         };
 
         let args = params.arguments.as_ref().map(args_from_json);
-        self.authorize(
-            identity,
-            Operation::CallTool,
-            route.upstream,
-            Some(&exported),
-            args,
-        )?;
+        let asked = Asked {
+            operation: Operation::CallTool,
+            upstream: self.hub.upstream(route.upstream).name(),
+            name: Some(&exported),
+            hints: routes.hints(&exported),
+            args: args.unwrap_or_default(),
+        };
+        policy::authorize(&self.hub, identity, asked)?;
 
         params.name = route.name.into();
 
@@ -122,7 +123,8 @@ impl GatewayHandler {
         }
     }
 
-    /// Asks policy whether `identity` may have what it asked of `upstream`.
+    /// Asks policy whether `identity` may have a prompt or resource of
+    /// `upstream`; tool calls also carry the tool's hints and ask directly.
     fn authorize(
         &self,
         identity: &Identity,
@@ -131,16 +133,11 @@ impl GatewayHandler {
         name: Option<&str>,
         args: Option<Vec<(String, ArgValue)>>,
     ) -> Result<(), GatewayError> {
-        let routes = self.hub.routes();
-        let hints = match (operation, name) {
-            (Operation::CallTool, Some(tool)) => routes.hints(tool),
-            _ => &[],
-        };
         let asked = Asked {
             operation,
             upstream: self.hub.upstream(upstream).name(),
             name,
-            hints,
+            hints: &[],
             args: args.unwrap_or_default(),
         };
         policy::authorize(&self.hub, identity, asked).map(drop)
