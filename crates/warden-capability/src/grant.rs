@@ -149,6 +149,36 @@ impl fmt::Display for ToolPattern {
     }
 }
 
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bool(flag) => write!(f, "{flag}"),
+            Self::Int(number) => write!(f, "{number}"),
+            Self::Str(text) => write!(f, "{text:?}"),
+        }
+    }
+}
+
+/// Reads as a rule for a model to follow: "`path` must start with "/srv/"".
+impl fmt::Display for ArgConstraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Equals { arg, value } => write!(f, "`{arg}` must be {value}"),
+            Self::OneOf { arg, values } => {
+                let values: Vec<String> = values.iter().map(Scalar::to_string).collect();
+                write!(f, "`{arg}` must be one of {}", values.join(", "))
+            }
+            Self::Prefix { arg, prefix } => write!(f, "`{arg}` must start with {prefix:?}"),
+            Self::Range { arg, min, max } => match (min, max) {
+                (Some(min), Some(max)) => write!(f, "`{arg}` must be an integer from {min} to {max}"),
+                (Some(min), None) => write!(f, "`{arg}` must be an integer of at least {min}"),
+                (None, Some(max)) => write!(f, "`{arg}` must be an integer of at most {max}"),
+                (None, None) => write!(f, "`{arg}` must be an integer"),
+            },
+        }
+    }
+}
+
 impl TryFrom<String> for ToolPattern {
     type Error = CapabilityError;
 
@@ -187,6 +217,25 @@ impl ArgConstraint {
         }
     }
 
+    /// Tells whether an argument's value (`None` when absent or not a scalar)
+    /// meets the constraint. The token's checks are what enforce it; this
+    /// lets a caller say which constraint a refused call broke.
+    pub fn admits(&self, value: Option<&Scalar>) -> bool {
+        let Some(value) = value else {
+            return false;
+        };
+
+        match (self, value) {
+            (Self::Equals { value: wanted, .. }, _) => wanted == value,
+            (Self::OneOf { values, .. }, _) => values.contains(value),
+            (Self::Prefix { prefix, .. }, Scalar::Str(text)) => text.starts_with(prefix.as_str()),
+            (Self::Range { min, max, .. }, Scalar::Int(number)) => {
+                min.is_none_or(|min| *number >= min) && max.is_none_or(|max| *number <= max)
+            }
+            _ => false,
+        }
+    }
+
     /// Parses one constraint from JSON and validates it.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, CapabilityError> {
         let constraint =
@@ -213,6 +262,15 @@ impl ArgConstraint {
         match self {
             Self::OneOf { values, .. } if values.is_empty() => {
                 Err(invalid("one-of lists no values: name at least one"))
+            }
+            Self::OneOf { values, .. }
+                if values
+                    .iter()
+                    .any(|v| std::mem::discriminant(v) != std::mem::discriminant(&values[0])) =>
+            {
+                Err(invalid(
+                    "one-of mixes value types: list only strings, only integers or only booleans",
+                ))
             }
             Self::Prefix { prefix, .. } if prefix.is_empty() => {
                 Err(invalid("prefix is empty: it would allow every value"))

@@ -51,6 +51,12 @@ pub struct TaskRecord {
     pub session: Option<String>,
     /// Revocation ids of the task's capability and call tokens.
     pub revocation_ids: Vec<String>,
+    /// The role whose holders may decide the task while it is pending.
+    #[serde(default)]
+    pub approver_role: Option<String>,
+    /// The task's capability, base64, once granted.
+    #[serde(default)]
+    pub capability: Option<String>,
 }
 
 /// Where a task is in its life.
@@ -84,6 +90,50 @@ pub struct Transition {
     pub reason: Option<String>,
     /// Revocation ids to add to the record, e.g. of a newly minted capability.
     pub add_revocation_ids: Vec<String>,
+    /// A newly minted capability to keep with the record.
+    pub capability: Option<String>,
+    /// A new expiry, for a pending task whose lifetime starts on approval.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl Transition {
+    /// A change from one of `from` to `to`, with nothing else recorded.
+    pub fn new(from: &[TaskState], to: TaskState) -> Self {
+        Self {
+            from: from.to_vec(),
+            to,
+            decided_by: None,
+            reason: None,
+            add_revocation_ids: Vec::new(),
+            capability: None,
+            expires_at: None,
+        }
+    }
+
+    /// Records who or which rule decided.
+    pub fn by(mut self, decided_by: impl Into<String>) -> Self {
+        self.decided_by = Some(decided_by.into());
+        self
+    }
+
+    /// Records why.
+    pub fn because(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Keeps a newly minted capability, its revocation ids and its expiry.
+    pub fn with_capability(
+        mut self,
+        capability: String,
+        revocation_ids: Vec<String>,
+        expires_at: SystemTime,
+    ) -> Self {
+        self.capability = Some(capability);
+        self.add_revocation_ids = revocation_ids;
+        self.expires_at = Some(expires_at);
+        self
+    }
 }
 
 /// Which tasks to list; an empty filter lists every task.
@@ -162,6 +212,12 @@ pub fn apply_transition(
     next.reason = transition.reason.clone().or(next.reason);
     next.revocation_ids
         .extend(transition.add_revocation_ids.iter().cloned());
+    if let Some(capability) = &transition.capability {
+        next.capability = Some(capability.clone());
+    }
+    if let Some(expires_at) = transition.expires_at {
+        next.expires_at = expires_at;
+    }
     Ok(next)
 }
 

@@ -40,17 +40,13 @@ fn task(id: &str, identity: &str) -> TaskRecord {
         reason: None,
         session: Some("session-1".into()),
         revocation_ids: vec![],
+        approver_role: Some("approver".into()),
+        capability: None,
     }
 }
 
 fn to(from: TaskState, to: TaskState, by: &str) -> Transition {
-    Transition {
-        from: vec![from],
-        to,
-        decided_by: Some(by.into()),
-        reason: None,
-        add_revocation_ids: vec![],
-    }
+    Transition::new(&[from], to).by(by)
 }
 
 fn open(dir: &TempDir) -> SledStore {
@@ -202,8 +198,12 @@ fn a_transition_records_the_decision_and_new_revocation_ids() {
         TaskState::Active,
         "spiffe://example.org/human/alice",
     );
-    grant.reason = Some("looks fine".into());
-    grant.add_revocation_ids = vec!["aa".into(), "bb".into()];
+    let expires_at = SystemTime::UNIX_EPOCH + Duration::from_secs(4_000_000_000);
+    let grant = grant.because("looks fine").with_capability(
+        "En0KEw".into(),
+        vec!["aa".into(), "bb".into()],
+        expires_at,
+    );
 
     store.transition("t1", &grant).unwrap();
     drop(store);
@@ -216,6 +216,8 @@ fn a_transition_records_the_decision_and_new_revocation_ids() {
     );
     assert_eq!(stored.reason.as_deref(), Some("looks fine"));
     assert_eq!(stored.revocation_ids, ["aa", "bb"]);
+    assert_eq!(stored.capability.as_deref(), Some("En0KEw"));
+    assert_eq!(stored.expires_at, expires_at);
 }
 
 #[test]

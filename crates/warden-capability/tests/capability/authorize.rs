@@ -270,3 +270,75 @@ fn facts_in_an_appended_block_cannot_widen_the_capability() {
 
     assert_eq!(failed.len(), 2, "{failed:?}");
 }
+
+#[test]
+fn admits_agrees_with_the_token_on_every_kind_of_constraint() {
+    let constraints = [
+        ArgConstraint::Equals {
+            arg: "n".into(),
+            value: Scalar::Int(3),
+        },
+        ArgConstraint::OneOf {
+            arg: "n".into(),
+            values: vec![Scalar::Int(3), Scalar::Int(4)],
+        },
+        ArgConstraint::Prefix {
+            arg: "n".into(),
+            prefix: "/srv/".into(),
+        },
+        ArgConstraint::Range {
+            arg: "n".into(),
+            min: Some(1),
+            max: Some(5),
+        },
+        ArgConstraint::Range {
+            arg: "n".into(),
+            min: None,
+            max: Some(-1),
+        },
+    ];
+    let values = [
+        None,
+        Some(Scalar::Int(3)),
+        Some(Scalar::Int(9)),
+        Some(Scalar::Int(-4)),
+        Some(text("a")),
+        Some(text("/srv/x")),
+        Some(text("3")),
+        Some(Scalar::Bool(true)),
+    ];
+
+    for constraint in constraints {
+        let mut grant = grant();
+        grant.constraints = vec![constraint.clone()];
+        let (_dir, ring) = ring();
+        let token = mint(&ring, &grant);
+
+        for value in &values {
+            let args: Vec<(&str, Scalar)> = value.iter().map(|v| ("n", v.clone())).collect();
+            let by_token = authorize(&token, &call("fs.read_file", &args)).is_ok();
+
+            assert_eq!(
+                constraint.admits(value.as_ref()),
+                by_token,
+                "{constraint} with {value:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn constraints_read_as_rules_a_model_can_follow() {
+    let prefix = ArgConstraint::Prefix {
+        arg: "path".into(),
+        prefix: "/srv/".into(),
+    };
+    let range = ArgConstraint::Range {
+        arg: "limit".into(),
+        min: Some(1),
+        max: Some(50),
+    };
+
+    assert_eq!(prefix.to_string(), "`path` must start with \"/srv/\"");
+    assert_eq!(range.to_string(), "`limit` must be an integer from 1 to 50");
+}

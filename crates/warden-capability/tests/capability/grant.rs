@@ -60,6 +60,11 @@ fn malformed_constraints_are_refused_with_the_reason() {
     assert_eq!(constraint_error(empty_arg), "argument name is empty");
     assert!(constraint_error(empty_one_of).contains("one-of lists no values"));
     assert!(constraint_error(empty_prefix).contains("prefix is empty"));
+    let mixed = ArgConstraint::OneOf {
+        arg: "n".into(),
+        values: vec![Scalar::Int(1), Scalar::Str("1".into())],
+    };
+    assert!(constraint_error(mixed).contains("one-of mixes value types"));
     assert!(constraint_error(unbounded).contains("neither min nor max"));
     assert_eq!(
         constraint_error(inverted),
