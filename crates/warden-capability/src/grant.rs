@@ -170,7 +170,9 @@ impl fmt::Display for ArgConstraint {
             }
             Self::Prefix { arg, prefix } => write!(f, "`{arg}` must start with {prefix:?}"),
             Self::Range { arg, min, max } => match (min, max) {
-                (Some(min), Some(max)) => write!(f, "`{arg}` must be an integer from {min} to {max}"),
+                (Some(min), Some(max)) => {
+                    write!(f, "`{arg}` must be an integer from {min} to {max}")
+                }
                 (Some(min), None) => write!(f, "`{arg}` must be an integer of at least {min}"),
                 (None, Some(max)) => write!(f, "`{arg}` must be an integer of at most {max}"),
                 (None, None) => write!(f, "`{arg}` must be an integer"),

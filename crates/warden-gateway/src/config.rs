@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod access;
+
+pub use access::{Roles, TasksConfig};
 use serde::Deserialize;
 pub use warden_identity::IdentityConfig;
 pub use warden_policy::EvalLimits;
@@ -27,6 +30,12 @@ pub struct Config {
     /// Bounds on every policy evaluation.
     #[serde(default)]
     pub policy: EvalLimits,
+    /// Lifetimes of tasks and their tokens.
+    #[serde(default)]
+    pub tasks: TasksConfig,
+    /// Who may use the admin API, and for what.
+    #[serde(default)]
+    pub roles: Roles,
     /// The MCP servers whose tools, prompts and resources are re-exported.
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,
@@ -223,6 +232,8 @@ impl Config {
         self.policy
             .validate()
             .map_err(|error| invalid(format!("[policy] {error}")))?;
+        self.tasks.validate()?;
+        self.roles.validate()?;
         if gateway.max_body_bytes < 1024 {
             return Err(invalid("gateway.max_body_bytes must be at least 1024"));
         }

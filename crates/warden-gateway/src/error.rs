@@ -104,9 +104,25 @@ pub enum GatewayError {
         /// The policy's reason.
         reason: String,
     },
+    /// The task store cannot be opened or used.
+    #[error("task store: {0}")]
+    Store(String),
+    /// The root key ring cannot be opened or created.
+    #[error(transparent)]
+    Keys(warden_capability::CapabilityError),
+    /// The task step refused the request: no task, an ended one, a tool or
+    /// arguments outside its grant.
+    #[error("{0}")]
+    Task(String),
     /// The agent cancelled the request.
     #[error("the request was cancelled by the agent")]
     Cancelled,
+}
+
+impl From<crate::tasks::TaskRefusal> for GatewayError {
+    fn from(refusal: crate::tasks::TaskRefusal) -> Self {
+        Self::Task(refusal.to_string())
+    }
 }
 
 impl From<Unavailable> for GatewayError {
@@ -142,9 +158,13 @@ impl GatewayError {
         }
     }
 
-    /// Whether policy refused the request; the policy step has logged it.
+    /// Whether policy or the task step refused the request; that step has
+    /// logged it.
     pub(crate) fn is_policy_refusal(&self) -> bool {
-        matches!(self, Self::Denied { .. } | Self::NeedsApproval { .. })
+        matches!(
+            self,
+            Self::Denied { .. } | Self::NeedsApproval { .. } | Self::Task(_)
+        )
     }
 
     /// The JSON-RPC error for a request that is not a tool call.
@@ -152,9 +172,10 @@ impl GatewayError {
         match self {
             Self::Upstream(error) => error,
             Self::UnknownName { .. } => ErrorData::invalid_params(self.to_string(), None),
-            Self::Unauthenticated | Self::Denied { .. } | Self::NeedsApproval { .. } => {
-                ErrorData::invalid_request(self.to_string(), None)
-            }
+            Self::Unauthenticated
+            | Self::Denied { .. }
+            | Self::NeedsApproval { .. }
+            | Self::Task(_) => ErrorData::invalid_request(self.to_string(), None),
             other => ErrorData::internal_error(other.to_string(), None),
         }
     }
@@ -167,7 +188,8 @@ impl GatewayError {
             | Self::Timeout { .. }
             | Self::Closed(_)
             | Self::Denied { .. }
-            | Self::NeedsApproval { .. } => Ok(CallToolResult::error(vec![ContentBlock::text(
+            | Self::NeedsApproval { .. }
+            | Self::Task(_) => Ok(CallToolResult::error(vec![ContentBlock::text(
                 self.to_string(),
             )])),
             other => Err(other.into_error_data()),

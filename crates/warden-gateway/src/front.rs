@@ -2,6 +2,7 @@
 //! authentication, the protected-resource metadata that tells MCP clients how
 //! to authenticate, and the operator endpoints on the admin address.
 
+pub(crate) mod admin;
 pub(crate) mod auth;
 mod bindings;
 mod challenge;
@@ -18,7 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::GatewayConfig;
@@ -116,64 +117,4 @@ fn own_origins(bound: SocketAddr) -> Vec<String> {
     .into_iter()
     .map(|host| format!("http://{host}:{port}"))
     .collect()
-}
-
-/// The router of the admin listener.
-pub(crate) fn admin_router(hub: Arc<Hub>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .with_state(hub)
-}
-
-/// Degraded when an upstream is down or the latest policy change was refused
-/// (the last good set stays in force meanwhile).
-async fn healthz(State(hub): State<Arc<Hub>>) -> Json<Value> {
-    let upstreams: Vec<Value> = hub
-        .health()
-        .into_iter()
-        .map(|(name, ready, reason)| json!({ "name": name, "ready": ready, "reason": reason }))
-        .collect();
-    let all_ready = upstreams
-        .iter()
-        .all(|upstream| upstream["ready"] == json!(true));
-    let policy = hub.policy().status();
-
-    Json(json!({
-        "status": if all_ready && policy.last_error.is_none() { "ok" } else { "degraded" },
-        "sessions": hub.relay().sessions.len(),
-        "upstreams": upstreams,
-        "policy": {
-            "version": policy.version.as_str(),
-            "error": policy.last_error,
-            "reload_failures": policy.reload_failures,
-        },
-    }))
-}
-
-/// Prometheus text exposition of the gateway's gauges and counters.
-async fn metrics(State(hub): State<Arc<Hub>>) -> String {
-    let policy = hub.policy().status();
-    let ready = hub.health().iter().filter(|(_, ready, _)| *ready).count();
-    format!(
-        "# HELP warden_policy_reload_failures_total Policy changes refused since start.\n\
-         # TYPE warden_policy_reload_failures_total counter\n\
-         warden_policy_reload_failures_total {failures}\n\
-         # HELP warden_policy_broken Whether the latest policy change was refused (1) or not (0).\n\
-         # TYPE warden_policy_broken gauge\n\
-         warden_policy_broken {broken}\n\
-         # HELP warden_policy_info The policy version in force.\n\
-         # TYPE warden_policy_info gauge\n\
-         warden_policy_info{{version=\"{version}\"}} 1\n\
-         # HELP warden_upstreams_ready Upstreams that are connected and answering.\n\
-         # TYPE warden_upstreams_ready gauge\n\
-         warden_upstreams_ready {ready}\n\
-         # HELP warden_sessions Open agent sessions.\n\
-         # TYPE warden_sessions gauge\n\
-         warden_sessions {sessions}\n",
-        failures = policy.reload_failures,
-        broken = u8::from(policy.last_error.is_some()),
-        version = policy.version.as_str(),
-        sessions = hub.relay().sessions.len(),
-    )
 }

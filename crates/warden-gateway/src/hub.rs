@@ -11,17 +11,20 @@ use rmcp::model::{ClientRequest, SubscribeRequest, SubscribeRequestParams, Unsub
 use tokio_util::sync::CancellationToken;
 use warden_policy::PolicyStore;
 
-use crate::config::{Config, GatewayConfig};
+use crate::config::{Config, GatewayConfig, Roles};
 use crate::error::GatewayError;
 use crate::relay::Relay;
 use crate::relay::inflight::SessionKey;
 use crate::routes::{Collision, Routes, Source};
+use crate::tasks::Tasks;
 use crate::upstream::{State, Upstream, supervisor};
 
 /// Everything the call path shares.
 pub(crate) struct Hub {
     config: GatewayConfig,
     policy: Arc<PolicyStore>,
+    tasks: Arc<Tasks>,
+    roles: Roles,
     upstreams: Vec<Arc<Upstream>>,
     routes: ArcSwap<Routes>,
     relay: Arc<Relay>,
@@ -30,8 +33,9 @@ pub(crate) struct Hub {
 }
 
 impl Hub {
-    /// Starts a supervisor per upstream and waits until each has made its
-    /// first connection attempt. Name clashes found then refuse the start.
+    /// Opens the task store, starts a supervisor per upstream and waits until
+    /// each has made its first connection attempt. Name clashes found then
+    /// refuse the start.
     pub(crate) async fn start(
         config: Config,
         policy: Arc<PolicyStore>,
@@ -44,12 +48,24 @@ impl Hub {
             .enumerate()
             .map(|(index, upstream)| Arc::new(Upstream::new(index, upstream, timeout)))
             .collect();
+        let relay = Arc::new(Relay::default());
+        let announcer = Arc::clone(&relay);
+        let tasks = Tasks::open(
+            &config.gateway.data_dir,
+            config.tasks,
+            Box::new(move |identity| announcer.announce_tools_to(identity)),
+        )?;
+        let tasks = Arc::new(tasks);
+        tokio::spawn(Arc::clone(&tasks).sweep(shutdown.child_token()));
+
         let hub = Arc::new(Self {
             config: config.gateway,
             policy,
+            tasks,
+            roles: config.roles,
             upstreams,
             routes: ArcSwap::from_pointee(Routes::default()),
-            relay: Arc::new(Relay::default()),
+            relay,
             subscriptions: Mutex::new(HashMap::new()),
         });
 
@@ -86,6 +102,16 @@ impl Hub {
     /// The live policy set.
     pub(crate) fn policy(&self) -> &PolicyStore {
         &self.policy
+    }
+
+    /// Tasks and their capabilities.
+    pub(crate) fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    /// Who holds which admin role.
+    pub(crate) fn roles(&self) -> &Roles {
+        &self.roles
     }
 
     pub(crate) fn relay(&self) -> &Arc<Relay> {

@@ -36,6 +36,7 @@ mod hints;
 mod hub;
 mod relay;
 mod routes;
+mod tasks;
 mod upstream;
 mod uri_template;
 
@@ -111,7 +112,7 @@ impl Gateway {
         let Authentication { authenticator, tls } = self.authentication;
         let router = front::mcp_router(
             Arc::clone(&self.hub),
-            authenticator,
+            Arc::clone(&authenticator),
             mcp_addr,
             self.shutdown.clone(),
         );
@@ -132,7 +133,8 @@ impl Gateway {
 
         let admin_server = self.admin.map(|listener| {
             let shutdown = self.shutdown.clone();
-            axum::serve(listener, front::admin_router(Arc::clone(&self.hub)))
+            let router = front::admin::router(Arc::clone(&self.hub), authenticator);
+            axum::serve(listener, router)
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
         });
 

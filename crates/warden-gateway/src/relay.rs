@@ -7,6 +7,7 @@ pub(crate) mod handler;
 pub(crate) mod inflight;
 pub(crate) mod policy;
 pub(crate) mod sessions;
+pub(crate) mod warden_tools;
 
 use std::sync::Arc;
 
@@ -21,6 +22,29 @@ pub(crate) struct Relay {
 }
 
 impl Relay {
+    /// Tells every open session of `identity` that its tool list changed: a
+    /// task of it began or ended.
+    pub(crate) fn announce_tools_to(&self, identity: &str) {
+        let peers = self.sessions.peers_of(identity);
+        if peers.is_empty() {
+            return;
+        }
+        tracing::debug!(
+            agent.spiffe_id = identity,
+            sessions = peers.len(),
+            "tools changed"
+        );
+
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            for peer in peers {
+                let _ = peer.notify_tool_list_changed().await;
+            }
+        });
+    }
+
     /// Sends `list_changed` notifications for the listings that changed to
     /// every open session, in the background.
     pub(crate) fn announce_changes(&self, tools: bool, prompts: bool, resources: bool) {

@@ -193,7 +193,7 @@ fn a_transition_records_the_decision_and_new_revocation_ids() {
     store
         .create_task(&task("t1", "spiffe://example.org/a"))
         .unwrap();
-    let mut grant = to(
+    let grant = to(
         TaskState::Pending,
         TaskState::Active,
         "spiffe://example.org/human/alice",

@@ -56,7 +56,7 @@ impl Authenticator {
 
     /// The identity the request proves, from its certificate, its bearer
     /// token, or both when they agree.
-    fn identify(&self, request: &Request) -> Result<Identity, AuthFailure> {
+    pub(crate) fn identify(&self, request: &Request) -> Result<Identity, AuthFailure> {
         let certificate = request.extensions().get::<PeerCertificate>();
         let token = bearer_token(request.headers())?;
 

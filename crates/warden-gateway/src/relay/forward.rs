@@ -19,6 +19,8 @@ use crate::upstream::Upstream;
 /// Request `_meta` keys that describe the agent's own connection and must not
 /// be passed to an upstream, whose connection is the gateway's.
 const CONNECTION_META_PREFIX: &str = "io.modelcontextprotocol/";
+/// Request `_meta` keys addressed to Warden itself, such as `warden/task`.
+const WARDEN_META_PREFIX: &str = "warden/";
 const PROGRESS_TOKEN: &str = "progressToken";
 
 /// How many notifications and requests for the agent may wait per call.
@@ -121,7 +123,10 @@ async fn ask_agent(agent: &Peer<RoleServer>, request: AgentRequest) {
 fn forwarded_meta(meta: &RequestMetaObject) -> RequestMetaObject {
     let mut forwarded = RequestMetaObject::new();
     for (key, value) in meta.iter() {
-        if key != PROGRESS_TOKEN && !key.starts_with(CONNECTION_META_PREFIX) {
+        if key != PROGRESS_TOKEN
+            && !key.starts_with(CONNECTION_META_PREFIX)
+            && !key.starts_with(WARDEN_META_PREFIX)
+        {
             forwarded.insert(key.clone(), value.clone());
         }
     }

@@ -5,10 +5,15 @@
 //! serves only the identity that opened it. It then finds the upstream behind
 //! a name, forwards the request with the upstream's own name, and returns the
 //! answer unchanged. Listings are served from the routing table, so they cost
-//! no upstream round trip.
+//! no upstream round trip; the tool listing shows Warden's own tools and the
+//! tools the caller's active tasks grant, nothing else.
+//!
+//! A tool call passes three steps before it is forwarded: the caller's task
+//! authorizes it (a call token attenuated from the task's capability), the
+//! policy allows it, and it is counted against the task's budget.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use rmcp::ServerHandler;
 use rmcp::model::{
@@ -28,15 +33,29 @@ use warden_policy::{ArgValue, Operation, args_from_json};
 use super::forward::forward;
 use super::inflight::SessionKey;
 use super::policy::{self, Asked};
+use super::warden_tools::{self, Agent};
 use crate::error::GatewayError;
 use crate::hub::Hub;
+use crate::tasks::{Caller, TaskRefusal};
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// Tells this process's sessions from those of earlier runs, whose tasks
+/// are still on record.
+static BOOT: LazyLock<String> = LazyLock::new(|| {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    id[..12].to_owned()
+});
+
+/// The `_meta` key in which a call names its task.
+const TASK_META: &str = "warden/task";
 
 /// Serves one agent session.
 pub(crate) struct GatewayHandler {
     hub: Arc<Hub>,
     session: SessionKey,
+    /// The session as task records name it, unique across restarts.
+    label: String,
     /// The identity of the session's first request.
     owner: OnceLock<SpiffeId>,
 }
@@ -47,6 +66,7 @@ impl GatewayHandler {
         Self {
             hub,
             session,
+            label: format!("{}-{session}", *BOOT),
             owner: OnceLock::new(),
         }
     }
@@ -58,19 +78,29 @@ impl GatewayHandler {
     /// another one; this check keeps the handler closed should a request ever
     /// reach it some other way.
     fn admit(&self, context: &RequestContext<RoleServer>) -> Result<Identity, ErrorData> {
-        let identity = context
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Identity>())
-            .cloned()
+        let identity = identity_of(&context.extensions)
             .ok_or_else(|| GatewayError::Unauthenticated.into_error_data())?;
-        let owner = self.owner.get_or_init(|| identity.spiffe_id.clone());
-        if *owner != identity.spiffe_id {
+        if !self.claim(&identity, &context.peer) {
             return Err(GatewayError::Unauthenticated.into_error_data());
         }
-
-        self.hub.relay().sessions.touch(self.session, &context.peer);
         Ok(identity)
+    }
+
+    /// Notes the session's peer and, on its first request, its owner, so
+    /// that news of the owner's tasks reaches it; false for another identity.
+    fn claim(&self, identity: &Identity, peer: &rmcp::service::Peer<RoleServer>) -> bool {
+        let first = self.owner.get().is_none();
+        let owner = self.owner.get_or_init(|| identity.spiffe_id.clone());
+        if *owner != identity.spiffe_id {
+            return false;
+        }
+
+        let sessions = &self.hub.relay().sessions;
+        sessions.touch(self.session, peer);
+        if first {
+            sessions.set_owner(self.session, &owner.to_string());
+        }
+        true
     }
 
     async fn forward_to(
@@ -95,6 +125,15 @@ impl GatewayHandler {
             return Err(self.unknown("tool", &exported));
         };
 
+        let spiffe_id = identity.spiffe_id.to_string();
+        let caller = Caller {
+            identity: &spiffe_id,
+            session: &self.label,
+            task: named_task(context)?,
+        };
+        let tasks = self.hub.tasks();
+        let permit = tasks.authorize_call(&caller, &exported, params.arguments.as_ref())?;
+
         let args = params.arguments.as_ref().map(args_from_json);
         let asked = Asked {
             operation: Operation::CallTool,
@@ -102,8 +141,15 @@ impl GatewayHandler {
             name: Some(&exported),
             hints: routes.hints(&exported),
             args: args.unwrap_or_default(),
+            calls_made: Some(permit.calls_made),
         };
         policy::authorize(&self.hub, identity, asked)?;
+        tasks.count_call(&permit)?;
+        tracing::debug!(
+            task.id = %permit.task_id,
+            call.revocation_id = permit.revocation_ids.last().map_or("", String::as_str),
+            "call authorized by task and policy"
+        );
 
         params.name = route.name.into();
 
@@ -139,6 +185,7 @@ impl GatewayHandler {
             name,
             hints: &[],
             args: args.unwrap_or_default(),
+            calls_made: None,
         };
         policy::authorize(&self.hub, identity, asked).map(drop)
     }
@@ -160,6 +207,7 @@ impl GatewayHandler {
 
 impl Drop for GatewayHandler {
     fn drop(&mut self) {
+        self.hub.tasks().session_closed(&self.label);
         let hub = Arc::clone(&self.hub);
         let session = self.session;
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -190,7 +238,12 @@ impl ServerHandler for GatewayHandler {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        self.hub.relay().sessions.touch(self.session, &context.peer);
+        match identity_of(&context.extensions) {
+            Some(identity) => {
+                self.claim(&identity, &context.peer);
+            }
+            None => self.hub.relay().sessions.touch(self.session, &context.peer),
+        }
         tracing::debug!(session = self.session, "agent session initialized");
     }
 
@@ -199,8 +252,20 @@ impl ServerHandler for GatewayHandler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.admit(&context)?;
-        let tools = self.hub.routes().tool_list.as_ref().clone();
+        let identity = self.admit(&context)?;
+        let routes = self.hub.routes();
+        let granted = self
+            .hub
+            .tasks()
+            .granted_tools(&identity.spiffe_id.to_string(), &self.label);
+
+        let mut tools = warden_tools::definitions(&routes);
+        let upstream_tools = routes.tool_list.iter();
+        tools.extend(
+            upstream_tools
+                .filter(|tool| granted.contains(tool.name.as_ref()))
+                .cloned(),
+        );
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -210,6 +275,17 @@ impl ServerHandler for GatewayHandler {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let identity = self.admit(&context)?;
+        if warden_tools::is_warden_tool(&request.name) {
+            let spiffe_id = identity.spiffe_id.to_string();
+            let agent = Agent {
+                identity: &spiffe_id,
+                session: &self.label,
+            };
+            let args = request.arguments.unwrap_or_default();
+            let result = warden_tools::call(&self.hub, &agent, &request.name, &args);
+            return Ok(CallToolResponse::Complete(result));
+        }
+
         let span = tracing::info_span!(
             "tool_call",
             agent.spiffe_id = %identity.spiffe_id,
@@ -435,6 +511,27 @@ impl GatewayHandler {
             .routes()
             .resource(uri)
             .ok_or_else(|| resource_not_found(uri))
+    }
+}
+
+/// The verified identity the authentication layer attached to the HTTP
+/// request that carried a message.
+fn identity_of(extensions: &rmcp::model::Extensions) -> Option<Identity> {
+    extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Identity>())
+        .cloned()
+}
+
+/// The task a call names in `_meta`, if any.
+fn named_task(context: &RequestContext<RoleServer>) -> Result<Option<&str>, GatewayError> {
+    match context.meta.get(TASK_META) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(id)) => Ok(Some(id.as_str())),
+        Some(other) => Err(TaskRefusal::InvalidRequest(format!(
+            "`_meta` `{TASK_META}` must be a task id string, not {other}"
+        ))
+        .into()),
     }
 }
 

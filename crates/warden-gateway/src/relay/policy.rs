@@ -2,8 +2,9 @@
 //! read is decided by the live policy set before anything is forwarded.
 //!
 //! Only an allow lets a request through. A deny, an approval requirement
-//! (approvals are granted to tasks, not to single calls) or a request the
-//! set cannot evaluate is refused with the reason the policy gave.
+//! (approvers decide tasks, not single calls, so such a call is refused
+//! with the policy's reason) or a request the set cannot evaluate is
+//! refused with the reason the policy gave.
 
 use std::time::SystemTime;
 
@@ -21,6 +22,8 @@ pub(crate) struct Asked<'a> {
     pub(crate) name: Option<&'a str>,
     pub(crate) hints: &'a [&'static str],
     pub(crate) args: Vec<(String, ArgValue)>,
+    /// Calls the task has made before this one, for tool calls.
+    pub(crate) calls_made: Option<u64>,
 }
 
 /// Decides `asked` for `identity`; `Ok` only when the policy allows it.
@@ -38,6 +41,7 @@ pub(crate) fn authorize(
     request.tool = asked.name.map(str::to_owned);
     request.annotations = asked.hints.iter().map(|hint| (*hint).to_owned()).collect();
     request.args = asked.args;
+    request.calls_made = asked.calls_made;
 
     let decision = hub.policy().current().decide(&request);
     log(identity, &request, &decision);

@@ -12,6 +12,8 @@ use super::inflight::SessionKey;
 
 struct Session {
     peer: Peer<RoleServer>,
+    /// The SPIFFE ID that opened the session.
+    owner: Option<String>,
     subscriptions: HashSet<String>,
     log_level: Option<LoggingLevel>,
 }
@@ -27,9 +29,28 @@ impl Sessions {
     pub(crate) fn touch(&self, key: SessionKey, peer: &Peer<RoleServer>) {
         self.sessions.lock().entry(key).or_insert_with(|| Session {
             peer: peer.clone(),
+            owner: None,
             subscriptions: HashSet::new(),
             log_level: None,
         });
+    }
+
+    /// Records who opened the session, so that news of its tasks reaches it.
+    pub(crate) fn set_owner(&self, key: SessionKey, owner: &str) {
+        if let Some(session) = self.sessions.lock().get_mut(&key) {
+            session.owner = Some(owner.to_owned());
+        }
+    }
+
+    /// Peers of the open sessions of `identity`.
+    pub(crate) fn peers_of(&self, identity: &str) -> Vec<Peer<RoleServer>> {
+        self.sessions
+            .lock()
+            .values()
+            .filter(|session| session.owner.as_deref() == Some(identity))
+            .filter(|session| !session.peer.is_transport_closed())
+            .map(|session| session.peer.clone())
+            .collect()
     }
 
     /// Forgets a session and returns the resources it had subscribed to.
