@@ -12,8 +12,9 @@ use support::{GatewayLaunch, TestAgent, demo_upstream};
 #[tokio::test]
 async fn sampling_goes_to_the_calling_agent_and_no_other() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
-    let (alice, mut alice_events) = TestAgent::connect(&gateway, "alice").await;
-    let (bob, mut bob_events) = TestAgent::connect(&gateway, "bob").await;
+    let (alice, mut alice_events) =
+        TestAgent::connect_with_task(&gateway, "alice", &["demo.*"]).await;
+    let (bob, mut bob_events) = TestAgent::connect_with_task(&gateway, "bob", &["demo.*"]).await;
 
     let summary = bob.call("demo.summarize_ticket", json!({ "id": 3 })).await;
 
@@ -38,8 +39,9 @@ async fn sampling_goes_to_the_calling_agent_and_no_other() {
 #[tokio::test]
 async fn an_upstream_request_that_cannot_be_attributed_is_refused() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
-    let (alice, mut alice_events) = TestAgent::connect(&gateway, "alice").await;
-    let (bob, mut bob_events) = TestAgent::connect(&gateway, "bob").await;
+    let (alice, mut alice_events) =
+        TestAgent::connect_with_task(&gateway, "alice", &["demo.*"]).await;
+    let (bob, mut bob_events) = TestAgent::connect_with_task(&gateway, "bob", &["demo.*"]).await;
 
     let busy = tokio::spawn(async move {
         alice

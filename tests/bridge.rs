@@ -22,6 +22,7 @@ fn echo(text: &str) -> CallToolRequestParams {
 #[tokio::test]
 async fn a_stdio_client_reaches_the_gateway_through_the_bridge_with_a_rotating_svid() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
+    gateway.grant("desktop", &["demo.*"]).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let svid = dir.path().join("agent.jwt");
     std::fs::write(&svid, gateway.agent_svid("desktop")).expect("write svid");

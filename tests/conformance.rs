@@ -58,6 +58,24 @@ async fn run_suite(url: &str, expected_failures: &str) {
     );
 }
 
+/// The names of every tool the fixtures server offers, which the task of the
+/// suite's agent grants: the suite calls them all.
+async fn fixture_tools(url: &str) -> Vec<String> {
+    use rmcp::ServiceExt as _;
+    use rmcp::transport::StreamableHttpClientTransport;
+
+    let client =
+        ().serve(StreamableHttpClientTransport::from_uri(url.to_owned()))
+            .await
+            .expect("connect to the fixtures server");
+    let tools = client.list_all_tools().await.expect("fixtures tools/list");
+    let _ = client.cancel().await;
+    tools
+        .into_iter()
+        .map(|tool| tool.name.to_string())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_fixtures_server_passes_the_suite_directly() {
     let url = start_fixtures_server().await;
@@ -74,6 +92,9 @@ async fn the_suite_passes_through_the_gateway() {
     let gateway = GatewayLaunch::new(upstream)
         .gateway(&format!("allowed_origins = [\"{}\"]", proxy.origin()))
         .start();
+    let tools = fixture_tools(&fixtures).await;
+    let tools: Vec<&str> = tools.iter().map(String::as_str).collect();
+    gateway.grant("conformance", &tools).await;
     let token = gateway.svid_with_ttl(&support::process::agent_id("conformance"), "1h");
     let url = proxy.serve(&gateway.url, &token);
 

@@ -20,7 +20,7 @@ fn broken_upstream() -> &'static str {
 async fn an_upstream_that_will_not_start_leaves_the_others_serving() {
     let upstreams = format!("{}{}", demo_upstream("demo", ""), broken_upstream());
     let gateway = GatewayLaunch::new(upstreams).start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     let echoed = agent.call("demo.echo", json!({ "text": "fine" })).await;
     let refused = agent.call("broken.anything", json!({})).await;
@@ -43,7 +43,7 @@ async fn an_upstream_that_will_not_start_leaves_the_others_serving() {
 #[tokio::test]
 async fn a_crashed_upstream_is_restarted_and_serves_again() {
     let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
     let first_child = gateway.children();
 
     let crashed = agent.call("demo.crash", json!({})).await;
@@ -69,7 +69,7 @@ async fn a_crashed_upstream_is_restarted_and_serves_again() {
 async fn a_hanging_call_times_out_and_is_cancelled_upstream() {
     let upstream = demo_upstream("demo", "call_timeout = \"1s\"");
     let gateway = GatewayLaunch::new(upstream).start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     let timed_out = agent.call("demo.hang", json!({})).await;
 
@@ -104,7 +104,7 @@ async fn a_frozen_upstream_is_detected_by_ping_and_replaced() {
         frozen,
         "the frozen process was replaced"
     );
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
     let echoed = agent.call("demo.echo", json!({ "text": "thawed" })).await;
     assert_eq!(text_of(&echoed), "thawed");
 }

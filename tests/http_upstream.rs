@@ -74,7 +74,7 @@ async fn a_streamable_http_upstream_is_relayed() {
     ));
     let upstream = format!("[[upstream]]\nname = \"remote\"\nurl = \"http://{addr}/mcp\"\n");
     let gateway = GatewayLaunch::new(upstream).start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["remote.*"]).await;
 
     let echoed = agent
         .call("remote.echo", json!({ "text": "over http" }))
@@ -92,7 +92,7 @@ async fn credentials_from_the_environment_reach_the_upstream() {
         .env("TICKETS_TOKEN", "s3cret")
         .env("TICKETS_TENANT", "acme")
         .start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["tickets.*"]).await;
 
     let echoed = agent
         .call("tickets.echo", json!({ "text": "authorized" }))

@@ -1,8 +1,9 @@
-//! Policy in the call path, end to end: the real gateway decides every call
-//! with the policy files on disk before forwarding it. An allowed call
-//! reaches the demo upstream; a refused one never does (its debug log, relayed
-//! into the gateway's, shows no call); an edit on disk changes the next
-//! decision without a restart; a broken edit keeps the last good set.
+//! Policy in the call path, end to end: the real gateway decides every task
+//! request and every call with the policy files on disk before forwarding
+//! it. An allowed call reaches the demo upstream; a refused one never does
+//! (its debug log, relayed into the gateway's, shows no call); an edit on
+//! disk changes the next decision without a restart; a broken edit keeps the
+//! last good set.
 
 mod support;
 
@@ -54,6 +55,18 @@ async fn an_allowed_call_reaches_the_upstream_and_a_refused_one_never_does() {
         .policies(&policies)
         .start();
     let (agent, _events) = TestAgent::connect(&gateway, "demo").await;
+    let (refused, task) = agent
+        .request_task(json!({
+            "goal": "look up ticket 1 and the docs",
+            "tools": ["demo.get_ticket", "demo.search_docs"],
+        }))
+        .await;
+    assert!(!refused, "{task}");
+    assert_eq!(
+        task["status"], "active",
+        "read-only tasks are granted: {task}"
+    );
+    assert_eq!(task["decided_by"], "policy rule agent-read-only-tasks");
 
     let ticket = agent.call("demo.get_ticket", json!({ "id": 1 })).await;
     let empty_search = agent
@@ -70,7 +83,7 @@ async fn an_allowed_call_reaches_the_upstream_and_a_refused_one_never_does() {
     );
     assert_eq!(delete.is_error, Some(true));
     assert!(
-        text_of(&delete).contains("needs approval by the `approver` role"),
+        text_of(&delete).contains("tool `demo.delete_ticket` is not granted to task"),
         "{}",
         text_of(&delete)
     );
@@ -95,6 +108,10 @@ async fn a_policy_edit_on_disk_changes_the_next_decision_without_a_restart() {
         .policies(policies.path())
         .start();
     let (agent, _events) = TestAgent::connect(&gateway, "demo").await;
+    let (refused, task) = agent
+        .request_task(json!({"goal": "say hello", "tools": ["demo.echo"]}))
+        .await;
+    assert!(!refused, "{task}");
     let echo = || agent.call("demo.echo", json!({ "text": "hi" }));
     assert_ne!(echo().await.is_error, Some(true));
 

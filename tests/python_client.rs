@@ -11,6 +11,7 @@ use support::{GatewayLaunch, demo_upstream};
 use tokio::process::Command;
 
 async fn run_python_agent(gateway: &Gateway, mode: &str) -> Value {
+    gateway.grant("python", &["demo.*"]).await;
     let script = support::workspace_root().join("tests/python/agent.py");
     let output = Command::new(support::python())
         .arg(script)

@@ -27,7 +27,8 @@ async fn everything_server_tools_prompts_and_resources_are_relayed() {
         &[everything.to_str().unwrap_or_default(), "stdio"],
     ))
     .start();
-    let (agent, mut events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, mut events) =
+        TestAgent::connect_with_task(&gateway, "agent", &["everything.*"]).await;
     let peer = agent.service.peer();
 
     let names = agent.tool_names().await;
@@ -84,7 +85,7 @@ async fn filesystem_server_reads_only_its_configured_directory() {
         &[filesystem.to_str().unwrap_or_default(), &root],
     ))
     .start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["fs.*"]).await;
 
     let path = data.path().join("note.txt");
     let read = agent
@@ -121,7 +122,7 @@ async fn configured_roots_confine_the_filesystem_server_whatever_the_agent_says(
         confined_to.path().display()
     ));
     let gateway = GatewayLaunch::new(table).start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["fs.*"]).await;
 
     let inside = json!({ "path": confined_to.path().join("b.txt") });
     let outside = json!({ "path": started_with.path().join("a.txt") });

@@ -28,7 +28,7 @@ fn demo_gateway() -> support::process::Gateway {
 #[tokio::test]
 async fn tools_are_listed_under_the_upstream_prefix_with_their_annotations() {
     let gateway = demo_gateway();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     let tools = agent.service.list_all_tools().await.expect("tools/list");
 
@@ -55,7 +55,7 @@ async fn tools_are_listed_under_the_upstream_prefix_with_their_annotations() {
 #[tokio::test]
 async fn tool_results_arrive_intact() {
     let gateway = demo_gateway();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     let echoed = agent
         .call("demo.echo", json!({ "text": "héllo, wörld" }))
@@ -96,7 +96,7 @@ async fn tool_results_arrive_intact() {
 #[tokio::test]
 async fn unknown_tool_is_a_json_rpc_invalid_params_error() {
     let gateway = demo_gateway();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     let error = agent
         .try_call("demo.no_such_tool", json!({}))
@@ -114,7 +114,7 @@ async fn unknown_tool_is_a_json_rpc_invalid_params_error() {
 #[tokio::test]
 async fn progress_reaches_the_agent_under_its_own_token() {
     let gateway = demo_gateway();
-    let (agent, mut events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, mut events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     let result = agent
         .call("demo.slow_count", json!({ "steps": 3, "delay_ms": 20 }))
@@ -137,7 +137,7 @@ async fn progress_reaches_the_agent_under_its_own_token() {
 #[tokio::test]
 async fn sampling_elicitation_and_roots_reach_the_calling_agent() {
     let gateway = demo_gateway();
-    let (agent, mut events) = TestAgent::connect(&gateway, "alice").await;
+    let (agent, mut events) = TestAgent::connect_with_task(&gateway, "alice", &["demo.*"]).await;
 
     let summary = agent
         .call("demo.summarize_ticket", json!({ "id": 1 }))
@@ -181,7 +181,7 @@ async fn sampling_elicitation_and_roots_reach_the_calling_agent() {
 #[tokio::test]
 async fn log_messages_reach_the_agent_whose_call_produced_them() {
     let gateway = demo_gateway();
-    let (agent, mut events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, mut events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     agent
         .call(
@@ -205,7 +205,7 @@ async fn log_messages_reach_the_agent_whose_call_produced_them() {
 #[tokio::test]
 async fn an_agent_that_cancels_cancels_the_upstream_call() {
     let gateway = demo_gateway();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
     let params = CallToolRequestParams::new("demo.hang");
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
 
@@ -231,7 +231,7 @@ async fn an_agent_that_cancels_cancels_the_upstream_call() {
 #[tokio::test]
 async fn prompts_and_resources_are_relayed() {
     let gateway = demo_gateway();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
     let peer = agent.service.peer();
 
     let prompts = peer.list_all_prompts().await.expect("prompts/list");
@@ -273,7 +273,7 @@ async fn prompts_and_resources_are_relayed() {
 #[tokio::test]
 async fn resource_subscribers_hear_of_updates() {
     let gateway = demo_gateway();
-    let (agent, mut events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, mut events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     agent
         .service
@@ -293,9 +293,9 @@ async fn resource_subscribers_hear_of_updates() {
 }
 
 #[tokio::test]
-async fn upstream_list_changes_reach_agents() {
+async fn upstream_list_changes_reach_agents_and_new_tools_need_a_new_task() {
     let gateway = demo_gateway();
-    let (agent, mut events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, mut events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
     assert!(
         !agent
             .tool_names()
@@ -304,11 +304,21 @@ async fn upstream_list_changes_reach_agents() {
     );
 
     agent.call("demo.toggle_admin_tools", json!({})).await;
-
     next_event(&mut events, WAIT, |event| {
         matches!(event, AgentEvent::ToolsChanged).then_some(())
     })
     .await;
+    let before_grant = agent.tool_names().await;
+    gateway.grant("agent", &["demo.purge_all"]).await;
+    next_event(&mut events, WAIT, |event| {
+        matches!(event, AgentEvent::ToolsChanged).then_some(())
+    })
+    .await;
+
+    assert!(
+        !before_grant.contains(&"demo.purge_all".to_owned()),
+        "`demo.*` was granted before purge_all existed: {before_grant:?}"
+    );
     assert!(
         agent
             .tool_names()
@@ -322,7 +332,7 @@ async fn paged_upstream_listings_are_read_to_the_end() {
     let upstream =
         support::demo_upstream("demo", "").replace("\"--faults\"", "\"--page-size\", \"2\"");
     let gateway = GatewayLaunch::new(upstream).start();
-    let (agent, _events) = TestAgent::connect(&gateway, "agent").await;
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
 
     let names = agent.tool_names().await;
 

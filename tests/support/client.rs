@@ -103,9 +103,31 @@ impl TestAgent {
         name: &str,
         arguments: Value,
     ) -> Result<CallToolResult, ErrorData> {
+        self.try_call_under(None, name, arguments).await
+    }
+
+    /// Calls a tool naming `task` in `_meta` as `warden/task`.
+    pub async fn call_under(&self, task: &str, name: &str, arguments: Value) -> CallToolResult {
+        self.try_call_under(Some(task), name, arguments)
+            .await
+            .expect("tools/call answered")
+    }
+
+    /// Calls a tool, naming a task in `_meta` if given.
+    pub async fn try_call_under(
+        &self,
+        task: Option<&str>,
+        name: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, ErrorData> {
         let arguments = arguments.as_object().cloned();
         let mut params = CallToolRequestParams::new(name.to_owned());
         params.arguments = arguments;
+        if let Some(task) = task {
+            let mut meta = rmcp::model::RequestMetaObject::new();
+            meta.insert("warden/task".to_owned(), json!(task));
+            params.meta = Some(meta);
+        }
         match self.service.peer().call_tool(params).await {
             Ok(result) => Ok(result),
             Err(rmcp::ServiceError::McpError(error)) => Err(error),

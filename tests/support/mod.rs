@@ -21,6 +21,7 @@ pub mod credential_proxy;
 pub mod credentials;
 pub mod http;
 pub mod process;
+pub mod tasks;
 
 use std::path::{Path, PathBuf};
 

@@ -35,6 +35,9 @@ pub struct GatewayLaunch {
     pub policy_dir: PathBuf,
     /// `[[upstream]]` tables.
     pub upstreams: String,
+    /// Tables after `[identity]`, such as `[tasks]`; `[roles]` is always the
+    /// test roles of `support::tasks`.
+    pub tables: String,
     /// Extra environment of the warden process.
     pub env: Vec<(String, String)>,
 }
@@ -47,6 +50,7 @@ impl GatewayLaunch {
             identity: None,
             policy_dir: super::workspace_root().join("tests/policies"),
             upstreams: upstreams.into(),
+            tables: String::new(),
             env: vec![("WARDEN_LOG".into(), "debug,rmcp=warn".into())],
         }
     }
@@ -54,6 +58,13 @@ impl GatewayLaunch {
     pub fn gateway(mut self, keys: &str) -> Self {
         self.gateway.push_str(keys);
         self.gateway.push('\n');
+        self
+    }
+
+    /// Adds tables after `[identity]`, such as a `[tasks]` table.
+    pub fn tables(mut self, text: &str) -> Self {
+        self.tables.push_str(text);
+        self.tables.push('\n');
         self
     }
 
@@ -103,21 +114,57 @@ impl GatewayLaunch {
         let text = format!(
             "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
              data_dir = \"{data}\"\npolicy_dir = \"{policies}\"\n{gateway}\n\
-             [identity]\n{identity}\n{upstreams}",
+             [identity]\n{identity}\n{roles}\n{tables}\n{upstreams}",
             data = data.display(),
             policies = self.policy_dir.display(),
             gateway = self.gateway,
             upstreams = self.upstreams,
+            roles = super::tasks::roles_table(),
+            tables = self.tables,
         );
         std::fs::write(&config, text).map_err(|error| error.to_string())?;
 
         let stderr_path = dir.path().join("stderr.log");
-        let stderr = std::fs::File::create(&stderr_path).map_err(|error| error.to_string())?;
+        let launch = Relaunch {
+            global_args: self.global_args,
+            env: self.env,
+        };
+        let (child, url, admin_url) = launch.spawn(&config, &stderr_path)?;
+        Ok(Gateway {
+            child,
+            url,
+            admin_url,
+            config,
+            stderr_path,
+            launch,
+            _dir: dir,
+        })
+    }
+}
+
+/// What it takes to start the same gateway again.
+struct Relaunch {
+    global_args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Relaunch {
+    /// Starts `warden serve` and reads the MCP and admin URLs it prints.
+    fn spawn(
+        &self,
+        config: &std::path::Path,
+        stderr_path: &std::path::Path,
+    ) -> Result<(Child, String, String), String> {
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(stderr_path)
+            .map_err(|error| error.to_string())?;
         let mut child = Command::new(super::warden_exe())
             .args(&self.global_args)
             .args(["serve", "--config"])
-            .arg(&config)
-            .envs(self.env)
+            .arg(config)
+            .envs(self.env.iter().cloned())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -132,7 +179,7 @@ impl GatewayLaunch {
                 .wait()
                 .map(|status| status.to_string())
                 .unwrap_or_default();
-            let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            let log = std::fs::read_to_string(stderr_path).unwrap_or_default();
             return Err(format!("{status}\n{log}"));
         };
         let admin = lines
@@ -140,15 +187,7 @@ impl GatewayLaunch {
             .ok()
             .and_then(|line| parse_url(&line, "admin on "))
             .unwrap_or_default();
-
-        Ok(Gateway {
-            child,
-            url: mcp,
-            admin_url: admin,
-            config,
-            stderr_path,
-            _dir: dir,
-        })
+        Ok((child, mcp, admin))
     }
 }
 
@@ -180,6 +219,7 @@ pub struct Gateway {
     /// The configuration file it runs.
     pub config: PathBuf,
     stderr_path: PathBuf,
+    launch: Relaunch,
     _dir: TempDir,
 }
 
@@ -261,6 +301,21 @@ impl Gateway {
                 self.log()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills the gateway with SIGKILL, as a crash would, and starts it again
+    /// on the same configuration and data directory.
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        match self.launch.spawn(&self.config, &self.stderr_path) {
+            Ok((child, url, admin_url)) => {
+                self.child = child;
+                self.url = url;
+                self.admin_url = admin_url;
+            }
+            Err(failure) => panic!("gateway did not restart: {failure}"),
         }
     }
 

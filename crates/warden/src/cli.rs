@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+mod task;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+pub(crate) use task::{DecisionArgs, TaskArgs, TaskCommand};
 
 /// Warden: an MCP gateway that gives AI agents just-in-time, task-scoped
 /// access to tools.
@@ -43,6 +46,14 @@ pub(crate) enum Command {
         As a desktop client's MCP server: command \"warden\", args [\"bridge\", \"--url\", ...].\n\
         The SVID file is re-read for every request, so a rotated SVID is used at once.")]
     Bridge(BridgeArgs),
+
+    /// Tasks through the admin API: list, show, create, approve, deny, revoke.
+    #[command(after_help = "Examples:\n  \
+        warden task list --svid approver.jwt --state pending\n  \
+        warden task approve task-3f2a... --svid approver.jwt\n\n\
+        Every task command authenticates with a JWT-SVID (--svid FILE or --workload-api)\n\
+        and acts with the roles [roles] gives that identity.")]
+    Task(TaskArgs),
 
     /// Validate a policy directory, or run its test cases, offline.
     #[command(subcommand)]
@@ -237,7 +248,7 @@ impl Command {
             Self::Serve(_) | Self::Bridge(_) => "info,rmcp=warn",
             Self::Dev(DevCommand::DemoUpstream(_)) => "warn",
             Self::Dev(DevCommand::Svid(_)) | Self::Keys(_) | Self::Token(_) => "warn",
-            Self::Policy(_) => "warn",
+            Self::Policy(_) | Self::Task(_) => "warn",
         }
     }
 }

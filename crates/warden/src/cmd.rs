@@ -5,6 +5,7 @@ mod dev;
 mod keys;
 mod policy;
 mod serve;
+mod task;
 
 use crate::cli::{Command, DevCommand, PolicyCommand, TokenCommand};
 
@@ -14,6 +15,7 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Bridge(args) => bridge::run(args).await,
         Command::Keys(command) => keys::run(command),
+        Command::Task(args) => task::run(args).await,
         Command::Token(TokenCommand::Inspect(args)) => keys::inspect(args),
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
         Command::Policy(PolicyCommand::Test(args)) => policy::test(&args),
