@@ -4,7 +4,8 @@
 //! Every route gets the same client: rmcp's Streamable HTTP client, with its default
 //! HTTP settings (a new TCP connection per request) unless connections are to be
 //! reused; the `initialize` handshake, so that each client holds a session; the same
-//! bearer token if one is given; the same tool name and the same arguments.
+//! bearer token if one is given; the same tool name and the same arguments. A session
+//! to Warden also asks for a task that grants the tool, untimed, as any agent must.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +23,10 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 
 /// The tool every route calls: read-only, cheap, and named the same on every route.
 pub(crate) const TOOL: &str = "echo";
+
+/// The name Warden gives itself in `initialize`, and its task request tool.
+const WARDEN_SERVER_NAME: &str = "warden";
+const REQUEST_TASK: &str = "warden_request_task";
 
 /// The text the tool is asked to echo.
 const ECHO_TEXT: &str = "warden-bench";
@@ -94,7 +99,42 @@ pub(crate) async fn open_session(url: &str, settings: &ClientSettings) -> anyhow
     {
         bail!("{url} negotiated a protocol version without sessions: {negotiated:?}");
     }
+
+    let is_warden = session.peer_info().is_some_and(|info| {
+        info.server_info
+            .as_ref()
+            .is_some_and(|server| server.name == WARDEN_SERVER_NAME)
+    });
+    if is_warden {
+        request_task(session.peer(), settings)
+            .await
+            .with_context(|| format!("{url} granted no task for `{TOOL}`"))?;
+    }
     Ok(session)
+}
+
+/// Asks Warden for a task that grants the benchmark tool, as every agent must
+/// before its first call; the timed calls then run under that task.
+async fn request_task(peer: &Peer<RoleClient>, settings: &ClientSettings) -> anyhow::Result<()> {
+    let mut params = CallToolRequestParams::new(REQUEST_TASK);
+    let arguments = serde_json::json!({
+        "goal": "measure the cost of the gateway on one read-only tool",
+        "tools": [TOOL],
+        "ttl": "1h",
+    });
+    params.arguments = arguments.as_object().cloned();
+
+    let result = tokio::time::timeout(settings.call_timeout, peer.call_tool(params))
+        .await
+        .map_err(|_| anyhow!("the task request did not finish in time"))??;
+    let status = result
+        .structured_content
+        .as_ref()
+        .and_then(|body| body["status"].as_str().map(str::to_owned));
+    if result.is_error == Some(true) || status.as_deref() != Some("active") {
+        bail!("the task was not granted: {}", text_of(&result.content));
+    }
+    Ok(())
 }
 
 /// Opens `count` sessions to `url`, at most `parallel` handshakes at a time.
