@@ -1,5 +1,6 @@
-//! Benchmarks of minting a task capability and of the per-call path
-//! (authorize an already-verified capability, then attenuate a call token).
+//! Benchmarks of minting a task capability and of the per-call path as the
+//! gateway runs it: attenuate the verified task capability into a call token,
+//! then authorize the call token against the call's facts.
 //!
 //! Run with `cargo bench -p warden-capability`.
 
@@ -13,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use warden_capability::{
-    ArgConstraint, CallFacts, CallScope, KeyRing, Scalar, TaskGrant, ToolPattern,
+    ArgConstraint, CallFacts, CallScope, CallSigner, KeyRing, Scalar, TaskGrant, ToolPattern,
     attenuate_for_call, authorize, mint_task_capability, parse, to_base64,
 };
 
@@ -86,16 +87,17 @@ fn benches(c: &mut Criterion) {
         b.iter(|| attenuate_for_call(&verified, black_box(&scope)).unwrap())
     });
 
-    c.bench_function("authorize_and_attenuate_per_call", |b| {
+    let signer = CallSigner::new();
+    c.bench_function("attenuate_and_authorize_call_token", |b| {
         b.iter(|| {
-            authorize(&verified, black_box(&facts)).unwrap();
             let scope = CallScope {
                 tool: facts.tool.clone(),
                 call_id: facts.call_id.clone(),
                 args_digest: facts.args_digest.clone(),
                 expires_at: facts.now + Duration::from_secs(30),
             };
-            attenuate_for_call(&verified, &scope).unwrap()
+            let call_token = signer.attenuate(&verified, black_box(&scope)).unwrap();
+            authorize(&call_token, black_box(&facts)).unwrap()
         })
     });
 }

@@ -34,5 +34,5 @@ pub use error::CapabilityError;
 pub use grant::{ArgConstraint, Scalar, TaskGrant, ToolPattern};
 pub use inspect::{BlockInspection, Inspection, SignatureStatus, inspect};
 pub use keyring::{KeyRing, RootKeyInfo, kid};
-pub use mint::{CallScope, attenuate_for_call, mint_task_capability};
+pub use mint::{CallScope, CallSigner, attenuate_for_call, mint_task_capability};
 pub use token::{args_digest, parse, revocation_ids, to_base64};

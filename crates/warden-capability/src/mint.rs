@@ -10,7 +10,7 @@
 
 use std::time::SystemTime;
 
-use biscuit_auth::{Biscuit, BlockBuilder};
+use biscuit_auth::{Biscuit, BlockBuilder, KeyPair};
 
 use crate::facts;
 use crate::params::{self, Source};
@@ -63,6 +63,57 @@ pub fn attenuate_for_call(
     capability: &Biscuit,
     scope: &CallScope,
 ) -> Result<Biscuit, CapabilityError> {
+    CallSigner::new().attenuate(capability, scope)
+}
+
+/// The key that every call block of one task capability hands on as its
+/// "next" key, made once per task instead of once per call.
+///
+/// A Biscuit block names the key that may sign the block after it, and an
+/// unsealed token carries that key's secret: whoever holds a call token can
+/// already append to it. Sharing the key across the call tokens of one task
+/// gives such a holder nothing more, and saves a key generation (a third of
+/// the cost of attenuating) on every call.
+pub struct CallSigner {
+    next: KeyPair,
+}
+
+impl Default for CallSigner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for CallSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallSigner").finish_non_exhaustive()
+    }
+}
+
+impl CallSigner {
+    /// A signer with a freshly generated next key.
+    pub fn new() -> Self {
+        Self {
+            next: KeyPair::new(),
+        }
+    }
+
+    /// Attenuates `capability` for exactly one call, like
+    /// [`attenuate_for_call`].
+    pub fn attenuate(
+        &self,
+        capability: &Biscuit,
+        scope: &CallScope,
+    ) -> Result<Biscuit, CapabilityError> {
+        attenuate_with(capability, scope, &self.next)
+    }
+}
+
+fn attenuate_with(
+    capability: &Biscuit,
+    scope: &CallScope,
+    next: &KeyPair,
+) -> Result<Biscuit, CapabilityError> {
     if scope.tool.is_empty() || scope.call_id.is_empty() || scope.args_digest.is_empty() {
         let reason = "call scope needs a tool, a call id and an argument digest".to_owned();
         return Err(CapabilityError::InvalidGrant(reason));
@@ -75,7 +126,9 @@ pub fn attenuate_for_call(
         .and_then(|b| b.check(facts::check_time_before(scope.expires_at)))
         .map_err(build_error)?;
 
-    capability.append(block).map_err(build_error)
+    capability
+        .append_with_keypair(next, block)
+        .map_err(build_error)
 }
 
 fn goal_block(grant: &TaskGrant) -> Result<BlockBuilder, biscuit_auth::error::Token> {

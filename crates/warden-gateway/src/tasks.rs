@@ -30,7 +30,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use warden_capability::{Biscuit, CapabilityError, KeyRing};
+use warden_capability::{Biscuit, CallSigner, CapabilityError, KeyRing};
 use warden_store::{SledStore, Store, TaskRecord, TaskState};
 
 pub(crate) use call::Caller;
@@ -44,11 +44,13 @@ use crate::error::GatewayError;
 /// Called with an identity whenever the set of tools it may call changes.
 pub(crate) type ChangeListener = Box<dyn Fn(&str) + Send + Sync>;
 
-/// A pending or active task, with its capability once granted.
+/// A pending or active task, with its capability once granted and the
+/// signer of its call tokens.
 #[derive(Clone)]
 struct Live {
     record: TaskRecord,
     capability: Option<Arc<Biscuit>>,
+    signer: Arc<CallSigner>,
 }
 
 /// Tasks, their capabilities and the root keys that sign them.

@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime};
 
 use warden_capability::{
-    ArgConstraint, Biscuit, CallFacts, CallScope, CapabilityError, Scalar, attenuate_for_call,
-    authorize, revocation_ids,
+    ArgConstraint, Biscuit, CallFacts, CallScope, CallSigner, CapabilityError, Scalar,
+    attenuate_for_call, authorize, revocation_ids,
 };
 
 use crate::support::{AGENT, TASK, call, grant, in_an_hour, mint, ring, text};
@@ -211,6 +211,28 @@ fn a_call_token_allows_its_own_call_only() {
     assert_eq!(failed_checks(&call_token, &other_call).len(), 1);
     assert_eq!(failed_checks(&call_token, &other_args).len(), 1);
     assert_eq!(failed_checks(&call_token, &other_tool).len(), 1);
+}
+
+#[test]
+fn call_tokens_of_one_signer_stay_apart() {
+    let (_dir, ring) = ring();
+    let token = mint(&ring, &grant());
+    let signer = CallSigner::new();
+    let first = signer
+        .attenuate(&token, &call_scope("fs.read_file"))
+        .unwrap();
+    let mut second_scope = call_scope("fs.read_file");
+    second_scope.call_id = "call-2".into();
+    let second = signer.attenuate(&token, &second_scope).unwrap();
+    let facts = call("fs.read_file", &[("path", text("/srv/data/a"))]);
+    let mut second_facts = facts.clone();
+    second_facts.call_id = "call-2".into();
+
+    assert!(authorize(&first, &facts).is_ok());
+    assert!(authorize(&second, &second_facts).is_ok());
+    assert_eq!(failed_checks(&first, &second_facts).len(), 1);
+    assert_eq!(failed_checks(&second, &facts).len(), 1);
+    assert_ne!(revocation_ids(&first)[2], revocation_ids(&second)[2]);
 }
 
 #[test]

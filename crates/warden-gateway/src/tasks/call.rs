@@ -4,8 +4,7 @@
 
 use serde_json::{Map, Value};
 use warden_capability::{
-    ArgConstraint, CallFacts, CallScope, CapabilityError, Scalar, args_digest, attenuate_for_call,
-    authorize,
+    ArgConstraint, CallFacts, CallScope, CapabilityError, Scalar, args_digest, authorize,
 };
 use warden_store::{StoreError, TaskRecord, TaskState};
 
@@ -67,7 +66,7 @@ impl Tasks {
             id: task.id.clone(),
             reason: error.to_string(),
         };
-        let call_token = attenuate_for_call(capability, &scope).map_err(refused)?;
+        let call_token = live.signer.attenuate(capability, &scope).map_err(refused)?;
 
         let facts = CallFacts {
             identity: caller.identity.to_owned(),

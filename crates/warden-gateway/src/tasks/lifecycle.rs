@@ -273,6 +273,7 @@ impl Tasks {
         let live = Live {
             record,
             capability: capability.map(Arc::new),
+            signer: Arc::new(warden_capability::CallSigner::new()),
         };
         self.live.write().insert(live.record.id.clone(), live);
         if active {
