@@ -1,7 +1,8 @@
-//! A third-party client drives the gateway: the official MCP Python SDK lists
-//! and calls tools, reads a resource and gets a prompt through the real
-//! `warden` binary, once on the initialize handshake and once on the newest
-//! protocol the SDK negotiates.
+//! A third-party client drives the gateway: the official MCP Python SDK asks
+//! for a task, lists and calls tools, reads a resource and gets a prompt
+//! through the real `warden` binary, once on the initialize handshake (where
+//! the task belongs to the session) and once on the newest protocol the SDK
+//! negotiates (which has no sessions, so the task belongs to the identity).
 
 mod support;
 
@@ -11,7 +12,6 @@ use support::{GatewayLaunch, demo_upstream};
 use tokio::process::Command;
 
 async fn run_python_agent(gateway: &Gateway, mode: &str) -> Value {
-    gateway.grant("python", &["demo.*"]).await;
     let script = support::workspace_root().join("tests/python/agent.py");
     let output = Command::new(support::python())
         .arg(script)
@@ -32,6 +32,10 @@ async fn run_python_agent(gateway: &Gateway, mode: &str) -> Value {
 }
 
 fn assert_relayed(report: &Value) {
+    assert_eq!(
+        report["task_status"], "active",
+        "the agent's own task: {report}"
+    );
     let tools = report["tools"].as_array().expect("tool names");
     assert!(tools.contains(&Value::from("demo.echo")), "{tools:?}");
     assert!(

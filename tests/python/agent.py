@@ -6,9 +6,10 @@ Usage: WARDEN_SVID=TOKEN agent.py URL MODE
         or "legacy" (the initialize handshake)
   TOKEN the agent's JWT-SVID, sent as a bearer token on every request
 
-Lists tools, calls one, reads a resource and gets a prompt through the demo
-upstream, then prints what it saw as one JSON object on stdout for the Rust
-test that runs this script to check.
+Asks for a task over the demo upstream's tools, then lists tools, calls one,
+reads a resource and gets a prompt through the demo upstream, and prints what
+it saw as one JSON object on stdout for the Rust test that runs this script
+to check.
 """
 
 import asyncio
@@ -31,6 +32,10 @@ async def main(url: str, mode: str) -> None:
         create_mcp_http_client(headers=headers) as http,
         Client(streamable_http_client(url, http_client=http), mode=mode) as client,
     ):
+        task = await client.call_tool(
+            "warden_request_task",
+            {"goal": "exercise the gateway from Python", "tools": ["demo.*"]},
+        )
         tools = await client.list_tools()
         echoed = await client.call_tool("demo.echo", {"text": "hello from python"})
         missing = await client.call_tool("demo.get_ticket", {"id": 999})
@@ -39,6 +44,7 @@ async def main(url: str, mode: str) -> None:
 
         report = {
             "protocol_version": str(client.protocol_version),
+            "task_status": (task.structured_content or {}).get("status"),
             "tools": sorted(tool.name for tool in tools.tools),
             "echo": texts(echoed.content),
             "echo_is_error": bool(echoed.is_error),

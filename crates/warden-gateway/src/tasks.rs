@@ -126,7 +126,7 @@ impl Tasks {
 
     /// The tools that `identity` may call from `session`: those of its
     /// active tasks that serve the session.
-    pub(crate) fn granted_tools(&self, identity: &str, session: &str) -> BTreeSet<String> {
+    pub(crate) fn granted_tools(&self, identity: &str, session: Option<&str>) -> BTreeSet<String> {
         self.live
             .read()
             .values()
@@ -137,7 +137,7 @@ impl Tasks {
     }
 
     /// Pending and active tasks of `identity` that serve `session`, oldest first.
-    pub(crate) fn live_tasks(&self, identity: &str, session: &str) -> Vec<TaskRecord> {
+    pub(crate) fn live_tasks(&self, identity: &str, session: Option<&str>) -> Vec<TaskRecord> {
         let mut tasks: Vec<TaskRecord> = self
             .live
             .read()
@@ -160,11 +160,17 @@ impl Tasks {
     }
 }
 
-/// Whether a task of `identity` may be used from `session`: tasks created
-/// through the admin API serve every session of their identity; tasks
-/// requested over MCP serve only the session that asked.
-fn serves(task: &TaskRecord, identity: &str, session: &str) -> bool {
-    task.identity == identity && task.session.as_deref().is_none_or(|own| own == session)
+/// Whether a task of `identity` may be used from `session` (`None` for a
+/// request outside any MCP session, as on protocol versions without them):
+/// tasks created through the admin API, or requested outside a session,
+/// serve every request of their identity; tasks requested in an MCP session
+/// serve only that session.
+fn serves(task: &TaskRecord, identity: &str, session: Option<&str>) -> bool {
+    task.identity == identity
+        && task
+            .session
+            .as_deref()
+            .is_none_or(|own| Some(own) == session)
 }
 
 fn open_keys(dir: &Path) -> Result<KeyRing, GatewayError> {

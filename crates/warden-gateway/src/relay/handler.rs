@@ -47,6 +47,9 @@ static BOOT: LazyLock<String> = LazyLock::new(|| {
     id[..12].to_owned()
 });
 
+/// The HTTP header that carries an MCP session id.
+const SESSION_HEADER: &str = "mcp-session-id";
+
 /// The `_meta` key in which a call names its task.
 const TASK_META: &str = "warden/task";
 
@@ -103,6 +106,18 @@ impl GatewayHandler {
         true
     }
 
+    /// The session that tasks requested now belong to: this one, if the
+    /// request came within an MCP session. A protocol version without
+    /// sessions serves each request on its own, so a task requested there
+    /// belongs to the identity alone.
+    fn task_session(&self, context: &RequestContext<RoleServer>) -> Option<&str> {
+        let in_session = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .is_some_and(|parts| parts.headers.contains_key(SESSION_HEADER));
+        in_session.then_some(self.label.as_str())
+    }
+
     async fn forward_to(
         &self,
         upstream: usize,
@@ -128,7 +143,7 @@ impl GatewayHandler {
         let spiffe_id = identity.spiffe_id.to_string();
         let caller = Caller {
             identity: &spiffe_id,
-            session: &self.label,
+            session: self.task_session(context),
             task: named_task(context)?,
         };
         let tasks = self.hub.tasks();
@@ -257,7 +272,7 @@ impl ServerHandler for GatewayHandler {
         let granted = self
             .hub
             .tasks()
-            .granted_tools(&identity.spiffe_id.to_string(), &self.label);
+            .granted_tools(&identity.spiffe_id.to_string(), self.task_session(&context));
 
         let mut tools = warden_tools::definitions(&routes);
         let upstream_tools = routes.tool_list.iter();
@@ -279,7 +294,7 @@ impl ServerHandler for GatewayHandler {
             let spiffe_id = identity.spiffe_id.to_string();
             let agent = Agent {
                 identity: &spiffe_id,
-                session: &self.label,
+                session: self.task_session(&context),
             };
             let args = request.arguments.unwrap_or_default();
             let result = warden_tools::call(&self.hub, &agent, &request.name, &args);

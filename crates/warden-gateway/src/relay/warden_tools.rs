@@ -166,7 +166,9 @@ fn object(schema: Value) -> Arc<JsonObject> {
 /// Who calls a Warden tool.
 pub(crate) struct Agent<'a> {
     pub(crate) identity: &'a str,
-    pub(crate) session: &'a str,
+    /// The MCP session, if the protocol version has sessions; a task
+    /// requested outside one serves every request of the identity.
+    pub(crate) session: Option<&'a str>,
 }
 
 /// Runs one of Warden's tools.
@@ -186,7 +188,7 @@ fn request(hub: &Hub, agent: &Agent<'_>, args: &JsonObject) -> Result<CallToolRe
     let request = TaskRequest::from_json(args, tasks.limits(), &[])?;
     let requester = Requester {
         identity: agent.identity,
-        session: Some(agent.session),
+        session: agent.session,
     };
     let routes = hub.routes();
     let policy = hub.policy().current();

@@ -24,7 +24,8 @@ pub(crate) struct Permit {
 /// Which task a call names, and from where.
 pub(crate) struct Caller<'a> {
     pub(crate) identity: &'a str,
-    pub(crate) session: &'a str,
+    /// The MCP session of the call, if the protocol version has sessions.
+    pub(crate) session: Option<&'a str>,
     /// The task named in `_meta` as `warden/task`, if any.
     pub(crate) task: Option<&'a str>,
 }

@@ -119,7 +119,7 @@ impl Fixture {
     fn call(&self, identity: &str, task: Option<&str>) -> Result<(), TaskRefusal> {
         let caller = Caller {
             identity,
-            session: SESSION,
+            session: Some(SESSION),
             task,
         };
         let permit = self
@@ -306,7 +306,7 @@ async fn a_restart_settles_tasks_that_ended_while_the_gateway_was_down() {
     assert_eq!(state(&in_session.id), TaskState::Revoked);
     let caller = Caller {
         identity: AGENT,
-        session: SESSION,
+        session: Some(SESSION),
         task: None,
     };
     let permit = restarted.authorize_call(&caller, "demo.get_ticket", None);
@@ -339,7 +339,7 @@ async fn arguments_outside_the_constraints_are_refused_with_the_rule() {
     );
     let caller = Caller {
         identity: AGENT,
-        session: SESSION,
+        session: Some(SESSION),
         task: None,
     };
 
