@@ -105,6 +105,10 @@ impl Tasks {
         if task.state != TaskState::Pending {
             return Err(wrong_state(&task, "approved"));
         }
+        if let Some(reason) = self.lapsed(&task) {
+            let expired = self.expire(id, reason)?;
+            return Err(wrong_state(&expired, "approved"));
+        }
 
         let constraints: Vec<warden_capability::ArgConstraint> =
             serde_json::from_value(task.constraints.clone())
@@ -124,7 +128,6 @@ impl Tasks {
             "task approved"
         );
         self.remember(record.clone(), Some(token.biscuit));
-        (self.changed)(&record.identity);
         Ok(record)
     }
 
@@ -198,8 +201,9 @@ impl Tasks {
         }
     }
 
-    /// Moves a live task to a final state: the transition and the revocation
-    /// of its ids are durable before the live index forgets it.
+    /// Moves a live task to a final state. Once the store has the final
+    /// state, the live index forgets the task before anything else can fail,
+    /// so no later call finds it usable; then its ids are revoked.
     pub(super) fn finish(
         &self,
         id: &str,
@@ -211,10 +215,6 @@ impl Tasks {
     ) -> Result<TaskRecord, TaskRefusal> {
         let transition = Transition::new(from, to).by(by).because(reason);
         let record = self.apply(id, &transition, action)?;
-        if !record.revocation_ids.is_empty() {
-            self.store.revoke(&record.revocation_ids)?;
-        }
-
         let was_active = self
             .live
             .write()
@@ -223,6 +223,10 @@ impl Tasks {
         self.last_ended
             .write()
             .insert(record.identity.clone(), record.clone());
+        if !record.revocation_ids.is_empty() {
+            self.store.revoke(&record.revocation_ids)?;
+        }
+
         tracing::info!(
             task.id = id,
             agent.spiffe_id = %record.identity,

@@ -182,7 +182,7 @@ async fn the_sweeper_expires_idle_tasks_and_announces_it() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_pending_task_expires_when_no_approver_acts() {
+async fn a_pending_task_expires_when_no_approver_acts_even_before_the_sweeper_runs() {
     let fixture = fixture();
     let task = fixture.request(
         json!({"goal": "close", "tools": ["demo.close_ticket"]}),
@@ -192,7 +192,6 @@ async fn a_pending_task_expires_when_no_approver_acts() {
     assert_eq!(task.approver_role.as_deref(), Some("approver"));
 
     tokio::time::advance(Duration::from_secs(3601)).await;
-    fixture.tasks.expire_lapsed();
     let approved = fixture
         .tasks
         .approve(&task.id, "spiffe://example.org/human/alice", None);
