@@ -40,6 +40,8 @@ impl Kind {
     pub const TOOL_CALL: Kind = Kind::fixed("tool.call");
     /// A tool call was refused.
     pub const TOOL_DENY: Kind = Kind::fixed("tool.deny");
+    /// The outcome of a forwarded tool call, written before the agent gets it.
+    pub const TOOL_RESULT: Kind = Kind::fixed("tool.result");
     /// An upstream server was registered.
     pub const UPSTREAM_REGISTER: Kind = Kind::fixed("upstream.register");
     /// A tool whose definition changed was quarantined.

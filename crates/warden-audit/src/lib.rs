@@ -94,7 +94,7 @@ pub use error::AuditError;
 pub use keys::AuditKeys;
 pub use kind::Kind;
 pub use public_keys::{PublicKey, PublicKeys};
-pub use reader::{Filter, Records, read, read_filtered};
+pub use reader::{Filter, Records, parse_since, read, read_filtered};
 pub use record::{Appended, Capability, Checkpoint, Decision, Event, Outcome, Record};
 pub use redact::{REDACTED_PREFIX, Redactor};
 pub use verify::{VerifyError, VerifyReport, verify};

@@ -63,7 +63,7 @@ pub fn read(path: &Path) -> Result<Records, AuditError> {
 pub fn read_filtered(
     path: &Path,
     filter: Filter,
-) -> Result<impl Iterator<Item = Result<Record, AuditError>>, AuditError> {
+) -> Result<impl Iterator<Item = Result<Record, AuditError>> + use<>, AuditError> {
     let records = read(path)?;
     Ok(records.filter(move |item| item.as_ref().map_or(true, |r| filter.matches(r))))
 }
@@ -104,5 +104,22 @@ impl Records {
             ));
         };
         serde_json::from_slice(line).map_err(|e| unreadable(e.to_string()))
+    }
+}
+
+/// Reads a `since` bound as RFC 3339 (`2026-12-01T00:00:00Z`) or as a
+/// duration before `now` (`90m`, `1h`); the error says which forms work.
+pub fn parse_since(text: &str, now: SystemTime) -> Result<SystemTime, String> {
+    let text = text.trim();
+    if let Ok(at) = humantime::parse_rfc3339_weak(text) {
+        return Ok(at);
+    }
+    match humantime::parse_duration(text) {
+        Ok(ago) => now
+            .checked_sub(ago)
+            .ok_or_else(|| format!("`{text}` reaches before the epoch")),
+        Err(_) => Err(format!(
+            "`{text}` is neither a time like 2026-12-01T00:00:00Z nor a duration like 1h"
+        )),
     }
 }

@@ -129,6 +129,31 @@ impl AuditLog {
         self.send(Command::Append { event, reply }, answer).await?
     }
 
+    /// Queues an event without waiting for it to be durable, for records of
+    /// things that have happened either way. It is written in order with
+    /// every append queued before or after it; a failure shows in
+    /// [`AuditLog::is_healthy`] and refuses later appends.
+    pub fn append_detached(&self, mut event: Event) -> Result<(), AuditError> {
+        if event.kind.is_checkpoint() {
+            return Err(AuditError::ReservedKind);
+        }
+        if let Some(error) = self.failure() {
+            return Err(error);
+        }
+
+        if let Some(request) = event.request.as_mut() {
+            self.redactor.redact(request);
+        }
+        let (reply, _unheard) = oneshot::channel();
+        let event = Box::new(event);
+        self.commands
+            .send(Command::Append { event, reply })
+            .map_err(|_| AuditError::Failed {
+                path: self.path.clone(),
+                reason: "the writer thread stopped".to_owned(),
+            })
+    }
+
     /// Writes a checkpoint with the current key, then makes a new key active.
     /// Returns the new key id.
     pub async fn rotate_key(&self) -> Result<String, AuditError> {
@@ -136,8 +161,10 @@ impl AuditLog {
         self.send(Command::RotateKey { reply }, answer).await?
     }
 
-    /// Writes the final checkpoint, syncs, and stops the writer thread.
-    pub async fn close(self) -> Result<(), AuditError> {
+    /// Writes the final checkpoint, syncs, and stops the writer thread; the
+    /// log refuses appends from then on. Takes `&self` so that a log shared
+    /// by a whole server can be closed at its shutdown.
+    pub async fn close(&self) -> Result<(), AuditError> {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Close { reply }, answer).await?
     }

@@ -36,6 +36,9 @@ pub struct Config {
     /// Who may use the admin API, and for what.
     #[serde(default)]
     pub roles: Roles,
+    /// Checkpoints and redaction of the audit log.
+    #[serde(default)]
+    pub audit: warden_audit::AuditConfig,
     /// The MCP servers whose tools, prompts and resources are re-exported.
     #[serde(default, rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,

@@ -110,6 +110,10 @@ pub enum GatewayError {
     /// The root key ring cannot be opened or created.
     #[error(transparent)]
     Keys(warden_capability::CapabilityError),
+    /// The audit log cannot be written: nothing is forwarded or answered
+    /// that it does not hold.
+    #[error("the audit log cannot be written ({0}); nothing was forwarded")]
+    Audit(String),
     /// The task step refused the request: no task, an ended one, a tool or
     /// arguments outside its grant.
     #[error("{0}")]
@@ -189,6 +193,7 @@ impl GatewayError {
             | Self::Closed(_)
             | Self::Denied { .. }
             | Self::NeedsApproval { .. }
+            | Self::Audit(_)
             | Self::Task(_) => Ok(CallToolResult::error(vec![ContentBlock::text(
                 self.to_string(),
             )])),

@@ -11,12 +11,13 @@ use rmcp::model::{ClientRequest, SubscribeRequest, SubscribeRequestParams, Unsub
 use tokio_util::sync::CancellationToken;
 use warden_policy::PolicyStore;
 
+use crate::audit::{self, Recorder};
 use crate::config::{Config, GatewayConfig, Roles};
 use crate::error::GatewayError;
 use crate::relay::Relay;
 use crate::relay::inflight::SessionKey;
 use crate::routes::{Collision, Routes, Source};
-use crate::tasks::Tasks;
+use crate::tasks::{TaskChange, Tasks};
 use crate::upstream::{State, Upstream, supervisor};
 
 /// Everything the call path shares.
@@ -24,6 +25,7 @@ pub(crate) struct Hub {
     config: GatewayConfig,
     policy: Arc<PolicyStore>,
     tasks: Arc<Tasks>,
+    audit: Recorder,
     roles: Roles,
     upstreams: Vec<Arc<Upstream>>,
     routes: ArcSwap<Routes>,
@@ -49,11 +51,11 @@ impl Hub {
             .map(|(index, upstream)| Arc::new(Upstream::new(index, upstream, timeout)))
             .collect();
         let relay = Arc::new(Relay::default());
-        let announcer = Arc::clone(&relay);
+        let recorder = open_audit(&config.gateway.data_dir, &config.audit)?;
         let tasks = Tasks::open(
             &config.gateway.data_dir,
             config.tasks,
-            Box::new(move |identity| announcer.announce_tools_to(identity)),
+            task_listener(Arc::clone(&relay), recorder.clone()),
         )?;
         let tasks = Arc::new(tasks);
         tokio::spawn(Arc::clone(&tasks).sweep(shutdown.child_token()));
@@ -62,6 +64,7 @@ impl Hub {
             config: config.gateway,
             policy,
             tasks,
+            audit: recorder,
             roles: config.roles,
             upstreams,
             routes: ArcSwap::from_pointee(Routes::default()),
@@ -88,6 +91,13 @@ impl Hub {
             }
         }
 
+        hub.audit
+            .record_later(audit::policy_loaded(&hub.policy.current()));
+        tokio::spawn(record_policy_loads(
+            Arc::clone(&hub),
+            shutdown.child_token(),
+        ));
+
         let collisions = hub.build_routes();
         if let Some(collision) = collisions.first() {
             return Err(hub.collision_error(collision));
@@ -107,6 +117,11 @@ impl Hub {
     /// Tasks and their capabilities.
     pub(crate) fn tasks(&self) -> &Tasks {
         &self.tasks
+    }
+
+    /// The audit log.
+    pub(crate) fn audit(&self) -> &Recorder {
+        &self.audit
     }
 
     /// Who holds which admin role.
@@ -308,5 +323,56 @@ impl Hub {
                 }
             })
             .collect()
+    }
+}
+
+/// Opens the audit log in `DATA_DIR/audit`; a log that cannot be opened, or
+/// that holds damage other than a torn last line, refuses the start.
+fn open_audit(
+    data_dir: &std::path::Path,
+    config: &warden_audit::AuditConfig,
+) -> Result<Recorder, GatewayError> {
+    let dir = data_dir.join("audit");
+    let (log, report) = warden_audit::AuditLog::open(&dir, config.clone())
+        .map_err(|error| GatewayError::Audit(error.to_string()))?;
+    if report.truncated_bytes > 0 {
+        tracing::warn!(
+            audit.truncated_bytes = report.truncated_bytes,
+            "audit log ended in a torn record, never acknowledged: cut it off"
+        );
+    }
+    tracing::info!(
+        audit.path = %log.path().display(),
+        audit.records = report.records,
+        audit.last_seq = report.last_seq,
+        "audit log opened"
+    );
+    Ok(Recorder::new(log))
+}
+
+/// Announces tool changes to the sessions of the task's identity and
+/// records every task change.
+fn task_listener(relay: Arc<Relay>, recorder: Recorder) -> crate::tasks::TaskListener {
+    Box::new(move |change: TaskChange<'_>| {
+        if change.tools_changed {
+            relay.announce_tools_to(&change.record.identity);
+        }
+        recorder.record_later(audit::task_change(&change));
+    })
+}
+
+/// Records every policy set that comes into force, until `shutdown`.
+async fn record_policy_loads(hub: Arc<Hub>, shutdown: CancellationToken) {
+    let mut versions = hub.policy.subscribe();
+    loop {
+        tokio::select! {
+            changed = versions.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                hub.audit.record_later(audit::policy_loaded(&hub.policy.current()));
+            }
+            () = shutdown.cancelled() => return,
+        }
     }
 }

@@ -27,6 +27,7 @@
               deprecates for protocol 2026-07-28 but agents on earlier versions still use"
 )]
 
+mod audit;
 mod authentication;
 pub mod bridge;
 pub mod config;
@@ -143,6 +144,7 @@ impl Gateway {
             Some(admin) => tokio::try_join!(mcp_server, admin.into_future()).map(drop),
             None => mcp_server.await,
         };
+        self.hub.audit().close().await;
         served.map_err(|source| GatewayError::Bind {
             addr: mcp_addr,
             source,

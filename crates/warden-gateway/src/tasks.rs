@@ -41,8 +41,30 @@ pub(crate) use request::TaskRequest;
 use crate::config::TasksConfig;
 use crate::error::GatewayError;
 
-/// Called with an identity whenever the set of tools it may call changes.
-pub(crate) type ChangeListener = Box<dyn Fn(&str) + Send + Sync>;
+/// Told of every change of a task, once the store has it.
+pub(crate) type TaskListener = Box<dyn Fn(TaskChange<'_>) + Send + Sync>;
+
+/// What happened to a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TaskChangeKind {
+    /// Policy decided a request: the task is active, pending or denied.
+    Requested,
+    /// An approver granted the pending task.
+    Approved,
+    /// The task reached a final state.
+    Ended,
+}
+
+/// One change of a task, for the audit log and for the sessions whose tool
+/// listing it changes.
+pub(crate) struct TaskChange<'a> {
+    pub(crate) kind: TaskChangeKind,
+    pub(crate) record: &'a TaskRecord,
+    /// The policy decision, for a request.
+    pub(crate) decision: Option<&'a warden_policy::Decision>,
+    /// Whether the tools the task's identity may call changed.
+    pub(crate) tools_changed: bool,
+}
 
 /// A pending or active task, with its capability once granted and the
 /// signer of its call tokens.
@@ -63,7 +85,7 @@ pub(crate) struct Tasks {
     /// The task each identity saw end last, so that a call after the end
     /// learns why rather than only that no task is active.
     last_ended: RwLock<HashMap<String, TaskRecord>>,
-    changed: ChangeListener,
+    changed: TaskListener,
 }
 
 impl Tasks {
@@ -73,7 +95,7 @@ impl Tasks {
     pub(crate) fn open(
         data_dir: &Path,
         limits: TasksConfig,
-        changed: ChangeListener,
+        changed: TaskListener,
     ) -> Result<Self, GatewayError> {
         let store = SledStore::open(&data_dir.join("store"))
             .map_err(|error| GatewayError::Store(error.to_string()))?;
@@ -87,7 +109,7 @@ impl Tasks {
         keys: KeyRing,
         limits: TasksConfig,
         clock: Clock,
-        changed: ChangeListener,
+        changed: TaskListener,
     ) -> Result<Self, GatewayError> {
         let tasks = Self {
             store,

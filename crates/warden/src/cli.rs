@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+mod audit;
 mod task;
 
+pub(crate) use audit::{AuditCommand, ExportArgs, LogArgs, QueryArgs, ReplayArgs, VerifyArgs};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 pub(crate) use task::{DecisionArgs, TaskArgs, TaskCommand};
 
@@ -54,6 +56,10 @@ pub(crate) enum Command {
         Every task command authenticates with a JWT-SVID (--svid FILE or --workload-api)\n\
         and acts with the roles [roles] gives that identity.")]
     Task(TaskArgs),
+
+    /// Read the audit log offline: verify, show, export, replay.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 
     /// Validate a policy directory, or run its test cases, offline.
     #[command(subcommand)]
@@ -248,7 +254,7 @@ impl Command {
             Self::Serve(_) | Self::Bridge(_) => "info,rmcp=warn",
             Self::Dev(DevCommand::DemoUpstream(_)) => "warn",
             Self::Dev(DevCommand::Svid(_)) | Self::Keys(_) | Self::Token(_) => "warn",
-            Self::Policy(_) | Self::Task(_) => "warn",
+            Self::Policy(_) | Self::Task(_) | Self::Audit(_) => "warn",
         }
     }
 }

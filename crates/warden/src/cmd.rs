@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod audit;
 mod bridge;
 mod dev;
 mod keys;
@@ -16,6 +17,7 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
         Command::Bridge(args) => bridge::run(args).await,
         Command::Keys(command) => keys::run(command),
         Command::Task(args) => task::run(args).await,
+        Command::Audit(command) => audit::run(command),
         Command::Token(TokenCommand::Inspect(args)) => keys::inspect(args),
         Command::Policy(PolicyCommand::Check(args)) => policy::check(&args),
         Command::Policy(PolicyCommand::Test(args)) => policy::test(&args),

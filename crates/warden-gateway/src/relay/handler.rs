@@ -12,23 +12,24 @@
 //! authorizes it (a call token attenuated from the task's capability), the
 //! policy allows it, and it is counted against the task's budget.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
-    CompleteRequest, CompleteRequestParams, CompleteResult, ErrorData, GetPromptRequest,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, Reference,
-    ServerCapabilities, ServerInfo, ServerResult, SetLevelRequest, SetLevelRequestParams,
-    SubscribeRequestParams, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, ClientRequest, CompleteRequest, CompleteRequestParams,
+    CompleteResult, ErrorData, GetPromptRequest, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
+    ReadResourceResponse, Reference, ServerCapabilities, ServerInfo, ServerResult, SetLevelRequest,
+    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use tracing::Instrument as _;
 use warden_identity::{Identity, SpiffeId};
 use warden_policy::{ArgValue, Operation, args_from_json};
+
+mod tool_call;
 
 use super::forward::forward;
 use super::inflight::SessionKey;
@@ -36,7 +37,7 @@ use super::policy::{self, Asked};
 use super::warden_tools::{self, Agent};
 use crate::error::GatewayError;
 use crate::hub::Hub;
-use crate::tasks::{Caller, TaskRefusal};
+use crate::tasks::TaskRefusal;
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -61,6 +62,9 @@ pub(crate) struct GatewayHandler {
     label: String,
     /// The identity of the session's first request.
     owner: OnceLock<SpiffeId>,
+    /// Whether the session completed the `initialize` handshake, and so was
+    /// recorded as opened.
+    opened: AtomicBool,
 }
 
 impl GatewayHandler {
@@ -71,6 +75,7 @@ impl GatewayHandler {
             session,
             label: format!("{}-{session}", *BOOT),
             owner: OnceLock::new(),
+            opened: AtomicBool::new(false),
         }
     }
 
@@ -128,62 +133,6 @@ impl GatewayHandler {
         forward(&self.hub, self.session, upstream, request, context).await
     }
 
-    async fn call_tool_outcome(
-        &self,
-        identity: &Identity,
-        mut params: CallToolRequestParams,
-        context: &RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, GatewayError> {
-        let exported = params.name.to_string();
-        let routes = self.hub.routes();
-        let Some(route) = routes.tool(&exported).cloned() else {
-            return Err(self.unknown("tool", &exported));
-        };
-
-        let spiffe_id = identity.spiffe_id.to_string();
-        let caller = Caller {
-            identity: &spiffe_id,
-            session: self.task_session(context),
-            task: named_task(context)?,
-        };
-        let tasks = self.hub.tasks();
-        let permit = tasks.authorize_call(&caller, &exported, params.arguments.as_ref())?;
-
-        let args = params.arguments.as_ref().map(args_from_json);
-        let asked = Asked {
-            operation: Operation::CallTool,
-            upstream: self.hub.upstream(route.upstream).name(),
-            name: Some(&exported),
-            hints: routes.hints(&exported),
-            args: args.unwrap_or_default(),
-            calls_made: Some(permit.calls_made),
-        };
-        policy::authorize(&self.hub, identity, asked)?;
-        tasks.count_call(&permit)?;
-        tracing::debug!(
-            task.id = %permit.task_id,
-            call.revocation_id = permit.revocation_ids.last().map_or("", String::as_str),
-            "call authorized by task and policy"
-        );
-
-        params.name = route.name.into();
-
-        let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
-        match self.forward_to(route.upstream, request, context).await? {
-            ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
-            ServerResult::InputRequiredResult(result) => {
-                Ok(CallToolResponse::InputRequired(result))
-            }
-            ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
-            ServerResult::EmptyResult(_) => {
-                Ok(CallToolResponse::Complete(CallToolResult::default()))
-            }
-            _ => Err(GatewayError::UnexpectedResponse(
-                self.hub.upstream(route.upstream).name().into(),
-            )),
-        }
-    }
-
     /// Asks policy whether `identity` may have a prompt or resource of
     /// `upstream`; tool calls also carry the tool's hints and ask directly.
     fn authorize(
@@ -220,9 +169,23 @@ impl GatewayHandler {
     }
 }
 
+impl GatewayHandler {
+    /// The record of this session opening or closing.
+    fn session_event(&self, kind: warden_audit::Kind) -> warden_audit::Event {
+        let mut event = warden_audit::Event::new(kind);
+        event.session = Some(self.label.clone());
+        event.identity = self.owner.get().map(ToString::to_string);
+        event
+    }
+}
+
 impl Drop for GatewayHandler {
     fn drop(&mut self) {
         self.hub.tasks().session_closed(&self.label);
+        if self.opened.load(Ordering::Relaxed) {
+            let event = self.session_event(warden_audit::Kind::SESSION_CLOSE);
+            self.hub.audit().record_later(event);
+        }
         let hub = Arc::clone(&self.hub);
         let session = self.session;
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -258,6 +221,10 @@ impl ServerHandler for GatewayHandler {
                 self.claim(&identity, &context.peer);
             }
             None => self.hub.relay().sessions.touch(self.session, &context.peer),
+        }
+        if !self.opened.swap(true, Ordering::Relaxed) {
+            let event = self.session_event(warden_audit::Kind::SESSION_OPEN);
+            self.hub.audit().record_later(event);
         }
         tracing::debug!(session = self.session, "agent session initialized");
     }

@@ -32,6 +32,13 @@ pub(crate) fn authorize(
     identity: &Identity,
     asked: Asked<'_>,
 ) -> Result<Decision, GatewayError> {
+    let decision = decide(hub, identity, asked);
+    enforce(&decision)?;
+    Ok(decision)
+}
+
+/// Decides `asked` for `identity` under the live set, and logs the decision.
+pub(crate) fn decide(hub: &Hub, identity: &Identity, asked: Asked<'_>) -> Decision {
     let mut request = PolicyRequest::new(
         asked.operation,
         identity.spiffe_id.to_string(),
@@ -45,8 +52,13 @@ pub(crate) fn authorize(
 
     let decision = hub.policy().current().decide(&request);
     log(identity, &request, &decision);
+    decision
+}
+
+/// `Ok` only for an allow; the refusal carries the policy's reason.
+pub(crate) fn enforce(decision: &Decision) -> Result<(), GatewayError> {
     match &decision.effect {
-        Effect::Allow => Ok(decision),
+        Effect::Allow => Ok(()),
         Effect::Deny => Err(GatewayError::Denied {
             reason: decision.reason.clone(),
         }),

@@ -16,6 +16,10 @@ use super::{Live, TaskRefusal, Tasks, serves};
 pub(crate) struct Permit {
     pub(crate) task_id: String,
     pub(crate) calls_made: u64,
+    /// The gateway's id of this call, which the call token names.
+    pub(crate) call_id: String,
+    /// The call token, base64, for the audit record.
+    pub(crate) call_token: String,
     /// The revocation ids of the call token: the task capability's, then
     /// the call block's own.
     pub(crate) revocation_ids: Vec<String>,
@@ -73,7 +77,7 @@ impl Tasks {
             identity: caller.identity.to_owned(),
             task: task.id.clone(),
             tool: tool.to_owned(),
-            call_id,
+            call_id: call_id.clone(),
             args_digest: digest,
             args: scalars(&arguments),
             now,
@@ -84,6 +88,8 @@ impl Tasks {
         Ok(Permit {
             task_id: task.id.clone(),
             calls_made: task.calls_made,
+            call_id,
+            call_token: warden_capability::to_base64(&call_token).map_err(refused)?,
             revocation_ids: authorized.revocation_ids,
         })
     }

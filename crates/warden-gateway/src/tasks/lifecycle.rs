@@ -8,7 +8,7 @@ use warden_capability::{TaskGrant, ToolPattern};
 use warden_policy::{Decision, Effect, Operation, PolicyRequest, PolicySet};
 use warden_store::{StoreError, TaskRecord, TaskState, Transition};
 
-use super::{Live, TaskRefusal, TaskRequest, Tasks};
+use super::{Live, TaskChange, TaskChangeKind, TaskRefusal, TaskRequest, Tasks};
 
 /// The exported tools a task may ask for, and their hints.
 pub(crate) trait ToolCatalog {
@@ -91,6 +91,7 @@ impl Tasks {
         if !record.state.is_terminal() {
             self.remember(record.clone(), capability);
         }
+        self.tell(TaskChangeKind::Requested, &record, Some(&decision));
         Ok((record, decision))
     }
 
@@ -128,6 +129,7 @@ impl Tasks {
             "task approved"
         );
         self.remember(record.clone(), Some(token.biscuit));
+        self.tell(TaskChangeKind::Approved, &record, None);
         Ok(record)
     }
 
@@ -235,9 +237,12 @@ impl Tasks {
             decided_by = by,
             "task ended"
         );
-        if was_active {
-            (self.changed)(&record.identity);
-        }
+        (self.changed)(TaskChange {
+            kind: TaskChangeKind::Ended,
+            record: &record,
+            decision: None,
+            tools_changed: was_active,
+        });
         Ok(record)
     }
 
@@ -267,22 +272,29 @@ impl Tasks {
             .ok_or_else(|| TaskRefusal::UnknownTask { id: id.to_owned() })
     }
 
+    /// Tells the listener of a request or an approval; an active task
+    /// changes its identity's tools.
+    fn tell(&self, kind: TaskChangeKind, record: &TaskRecord, decision: Option<&Decision>) {
+        (self.changed)(TaskChange {
+            kind,
+            record,
+            decision,
+            tools_changed: record.state == TaskState::Active,
+        });
+    }
+
+    /// Puts a pending or active task in the live index.
     pub(super) fn remember(
         &self,
         record: TaskRecord,
         capability: Option<warden_capability::Biscuit>,
     ) {
-        let active = record.state == TaskState::Active;
-        let identity = record.identity.clone();
         let live = Live {
             record,
             capability: capability.map(Arc::new),
             signer: Arc::new(warden_capability::CallSigner::new()),
         };
         self.live.write().insert(live.record.id.clone(), live);
-        if active {
-            (self.changed)(&identity);
-        }
     }
 }
 

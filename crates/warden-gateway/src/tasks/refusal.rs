@@ -121,6 +121,22 @@ pub(crate) enum TaskRefusal {
     Store(String),
 }
 
+impl TaskRefusal {
+    /// The task the refusal is about, if it names one.
+    pub(crate) fn task_id(&self) -> Option<&str> {
+        match self {
+            Self::Pending { id, .. }
+            | Self::Ended { id, .. }
+            | Self::ToolNotGranted { id, .. }
+            | Self::Constraint { id, .. }
+            | Self::Capability { id, .. }
+            | Self::OtherSession { id }
+            | Self::WrongState { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
 fn because(reason: &Option<String>) -> String {
     reason
         .as_deref()

@@ -83,10 +83,11 @@ fn reopen(
         .expect("key ring");
     let changed = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&changed);
-    let listener = Box::new(move |identity: &str| {
-        seen.lock()
-            .expect("listener lock")
-            .push(identity.to_owned());
+    let listener = Box::new(move |change: super::TaskChange<'_>| {
+        if change.tools_changed {
+            let identity = change.record.identity.clone();
+            seen.lock().expect("listener lock").push(identity);
+        }
     });
     let store: Arc<dyn Store> = Arc::clone(store) as Arc<dyn Store>;
     let tasks = Tasks::with_store(store, keys, TasksConfig::default(), clock, listener)

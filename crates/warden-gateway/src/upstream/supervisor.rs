@@ -91,6 +91,8 @@ async fn run_once(
     hub.resubscribe(upstream).await;
     first_attempt.cancel();
     tracing::info!(upstream.name = upstream.name(), "upstream ready");
+    hub.audit()
+        .record_later(crate::audit::upstream_registered(upstream));
 
     watch(hub, upstream, connection, offers).await
 }

@@ -1,0 +1,221 @@
+//! What the gateway writes to the audit log, and when it waits for it.
+//!
+//! A tool call's decision record is durable before the call is forwarded,
+//! and its outcome record before the answer is returned; when the log
+//! cannot be written, the call is refused ([`GatewayError::Audit`]). Other
+//! events (sessions, task changes, policy loads, upstream catalogs) are
+//! appended without holding up the request that caused them: what they
+//! record has happened either way, and no access is used without its call
+//! records.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use warden_audit::{AuditLog, Capability, Decision, Event, Kind, Outcome};
+use warden_store::{TaskRecord, TaskState};
+
+use crate::error::GatewayError;
+use crate::tasks::TaskChange;
+
+/// The gateway's handle on its audit log; clones share the log.
+#[derive(Clone)]
+pub(crate) struct Recorder {
+    log: Arc<AuditLog>,
+}
+
+impl Recorder {
+    pub(crate) fn new(log: AuditLog) -> Self {
+        Self { log: Arc::new(log) }
+    }
+
+    /// Appends `event` and waits until it is durable.
+    pub(crate) async fn record(&self, event: Event) -> Result<(), GatewayError> {
+        match self.log.append(event).await {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                tracing::error!(%error, audit.path = %self.log.path().display(),
+                    "audit log write failed: refusing requests");
+                Err(GatewayError::Audit(error.to_string()))
+            }
+        }
+    }
+
+    /// Queues `event` without waiting for it to be durable; it is written
+    /// in order with the records queued before and after it.
+    pub(crate) fn record_later(&self, event: Event) {
+        let kind = event.kind.as_str().to_owned();
+        if let Err(error) = self.log.append_detached(event) {
+            tracing::error!(%error, audit.kind = %kind, "audit log write failed");
+        }
+    }
+
+    /// Whether the log still accepts records.
+    pub(crate) fn is_healthy(&self) -> bool {
+        self.log.is_healthy()
+    }
+
+    pub(crate) fn stats(&self) -> warden_audit::AuditStats {
+        self.log.stats()
+    }
+
+    pub(crate) fn path(&self) -> &std::path::Path {
+        self.log.path()
+    }
+
+    /// Writes the final checkpoint.
+    pub(crate) async fn close(&self) {
+        if let Err(error) = self.log.close().await {
+            tracing::error!(%error, "audit log did not close cleanly");
+        }
+    }
+}
+
+/// A policy decision as the audit log keeps it, facts included for replay.
+pub(crate) fn decision(decision: &warden_policy::Decision) -> Decision {
+    Decision {
+        effect: decision.effect.kind().to_owned(),
+        policy_version: decision.policy_version.as_str().to_owned(),
+        rule: decision.rule.clone(),
+        reason: decision.reason.clone(),
+        facts: decision.facts.clone(),
+    }
+}
+
+/// A refusal that no policy rule made (no task, a constraint, a revoked
+/// capability): recorded as a deny without facts, which replay skips.
+pub(crate) fn refusal(reason: &str) -> Decision {
+    Decision {
+        effect: "deny".to_owned(),
+        policy_version: String::new(),
+        rule: None,
+        reason: reason.to_owned(),
+        facts: Vec::new(),
+    }
+}
+
+/// The record of a task's change, by what changed.
+pub(crate) fn task_change(change: &TaskChange<'_>) -> Event {
+    let task = change.record;
+    let kind = match (change.kind, task.state) {
+        (crate::tasks::TaskChangeKind::Requested, TaskState::Active) => Kind::TASK_GRANT,
+        (crate::tasks::TaskChangeKind::Requested, TaskState::Pending) => Kind::TASK_REQUEST,
+        (crate::tasks::TaskChangeKind::Approved, _) => Kind::TASK_APPROVE,
+        (_, TaskState::Denied) => Kind::TASK_DENY,
+        (_, TaskState::Completed) => Kind::TASK_END,
+        (_, TaskState::Expired) => Kind::TASK_EXPIRE,
+        _ => Kind::TASK_REVOKE,
+    };
+
+    let mut event = Event::new(kind);
+    event.identity = Some(task.identity.clone());
+    event.task = Some(task.id.clone());
+    event.session = task.session.clone();
+    event.request = Some(task_request(task));
+    event.decision = Some(match change.decision {
+        Some(policy) => decision(policy),
+        None => Decision {
+            effect: if task.state == TaskState::Active {
+                "allow"
+            } else {
+                "deny"
+            }
+            .to_owned(),
+            policy_version: String::new(),
+            rule: None,
+            reason: task.reason.clone().unwrap_or_default(),
+            facts: Vec::new(),
+        },
+    });
+    if !task.revocation_ids.is_empty() {
+        event.capability = Some(Capability {
+            call_token: None,
+            revocation_ids: task.revocation_ids.clone(),
+        });
+    }
+    event
+}
+
+fn task_request(task: &TaskRecord) -> Value {
+    json!({
+        "goal": task.goal,
+        "tools": task.tools,
+        "constraints": task.constraints,
+        "ttl_seconds": task.ttl.as_secs(),
+        "budget": task.budget,
+        "state": task.state.to_string(),
+        "decided_by": task.decided_by,
+    })
+}
+
+/// What a tool call's records say about the call itself.
+pub(crate) struct CallContext<'a> {
+    pub(crate) identity: &'a str,
+    pub(crate) session: Option<&'a str>,
+    pub(crate) task: Option<&'a str>,
+    pub(crate) tool: &'a str,
+    pub(crate) upstream: &'a str,
+    pub(crate) call_id: Option<&'a str>,
+    pub(crate) arguments: Option<&'a serde_json::Map<String, Value>>,
+}
+
+impl CallContext<'_> {
+    /// An event of `kind` about this call.
+    pub(crate) fn event(&self, kind: Kind) -> Event {
+        let mut event = Event::new(kind);
+        event.identity = Some(self.identity.to_owned());
+        event.session = self.session.map(str::to_owned);
+        event.task = self.task.map(str::to_owned);
+        event.request = Some(json!({
+            "tool": self.tool,
+            "upstream": self.upstream,
+            "call": self.call_id,
+            "arguments": self.arguments,
+        }));
+        event
+    }
+}
+
+/// The outcome of a forwarded call: its status, how long it took, and a
+/// digest and size of what came back.
+pub(crate) fn outcome(result: &Result<Value, String>, duration: std::time::Duration) -> Outcome {
+    let (status, body) = match result {
+        Ok(value) if value["isError"] == json!(true) => ("tool_error", value.to_string()),
+        Ok(value) => ("ok", value.to_string()),
+        Err(reason) => ("failed", reason.clone()),
+    };
+    Outcome {
+        status: status.to_owned(),
+        duration_us: u64::try_from(duration.as_micros()).unwrap_or(u64::MAX),
+        result_digest: Some(hex::encode(Sha256::digest(body.as_bytes()))),
+        bytes: body.len() as u64,
+    }
+}
+
+/// The record of an upstream's catalog, as the gateway registered it.
+pub(crate) fn upstream_registered(upstream: &crate::upstream::Upstream) -> Event {
+    let catalog = upstream.catalog();
+    let names = |tools: &[rmcp::model::Tool]| -> Vec<String> {
+        tools.iter().map(|tool| tool.name.to_string()).collect()
+    };
+    let mut event = Event::new(Kind::UPSTREAM_REGISTER);
+    event.request = Some(json!({
+        "upstream": upstream.name(),
+        "prefix": upstream.config.prefix(),
+        "tools": catalog.as_deref().map(|catalog| names(&catalog.tools)),
+        "prompts": catalog.as_deref().map(|catalog| catalog.prompts.len()),
+        "resources": catalog.as_deref().map(|catalog| catalog.resources.len()),
+    }));
+    event
+}
+
+/// The record of a policy set coming into force.
+pub(crate) fn policy_loaded(set: &warden_policy::PolicySet) -> Event {
+    let mut event = Event::new(Kind::POLICY_LOAD);
+    event.request = Some(json!({
+        "version": set.version().as_str(),
+        "files": set.files().keys().collect::<Vec<_>>(),
+        "rules": set.rule_count(),
+    }));
+    event
+}

@@ -1,0 +1,56 @@
+//! Reading the log: `/v1/audit` for auditors, and `warden audit show`.
+
+use serde_json::json;
+
+use crate::support::process::agent_id;
+use crate::support::tasks::AUDITOR;
+use crate::support::{GatewayLaunch, TestAgent, demo_upstream};
+use crate::{config_of, stdout, warden_audit};
+
+#[tokio::test]
+async fn a_tasks_story_is_told_by_the_api_and_by_show() {
+    let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
+    let (agent, _events) = TestAgent::connect(&gateway, "storied").await;
+    let (_, granted) = agent
+        .request_task(json!({ "goal": "echo once", "tools": ["demo.echo"] }))
+        .await;
+    let task = granted["task"].as_str().unwrap_or_default().to_owned();
+    agent.call("demo.echo", json!({ "text": "hello" })).await;
+    agent.call("demo.get_ticket", json!({ "id": 1 })).await;
+    agent.call("warden_end_task", json!({})).await;
+
+    let path = format!("/v1/audit?task={task}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let answer = loop {
+        let answer = gateway.admin(AUDITOR, &path, None).await;
+        let count = answer.body["records"].as_array().map_or(0, Vec::len);
+        if count >= 5 || tokio::time::Instant::now() > deadline {
+            break answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let by_agent = gateway.admin(&agent_id("storied"), "/v1/audit", None).await;
+    let shown = warden_audit(&["show", "--config", &config_of(&gateway), "--task", &task]);
+
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let kinds: Vec<&str> = answer.body["records"]
+        .as_array()
+        .map(|records| records.iter().filter_map(|r| r["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        kinds,
+        [
+            "task.grant",
+            "tool.call",
+            "tool.result",
+            "tool.deny",
+            "task.end"
+        ],
+        "{:?}",
+        answer.body
+    );
+    assert_eq!(by_agent.status, 403);
+    let timeline = stdout(&shown);
+    assert!(timeline.contains("tool.deny"), "{timeline}");
+    assert!(timeline.contains("not granted to task"), "{timeline}");
+}
