@@ -99,6 +99,14 @@ async fn credentials_from_the_environment_reach_the_upstream() {
         .await;
 
     assert_eq!(text_of(&echoed), "authorized");
+    let log_dir = gateway.config.parent().map(|dir| dir.join("data/audit"));
+    let log = std::fs::read_to_string(log_dir.unwrap_or_default().join("audit.jsonl"))
+        .expect("the audit log");
+    assert!(log.contains("tickets.echo"), "the call is on record");
+    assert!(
+        !log.contains("s3cret"),
+        "the upstream's credential never is"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

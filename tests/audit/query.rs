@@ -54,3 +54,44 @@ async fn a_tasks_story_is_told_by_the_api_and_by_show() {
     assert!(timeline.contains("tool.deny"), "{timeline}");
     assert!(timeline.contains("not granted to task"), "{timeline}");
 }
+
+#[tokio::test]
+async fn redacted_arguments_never_reach_the_log_in_requests_or_facts() {
+    let gateway = GatewayLaunch::new(demo_upstream("demo", ""))
+        .tables("[audit]\nredact = [\"text\"]\n")
+        .start();
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "secretive", &["demo.*"]).await;
+
+    let echoed = agent
+        .call("demo.echo", json!({ "text": "hunter2-secret" }))
+        .await;
+    let again = agent
+        .call("demo.echo", json!({ "text": "hunter2-secret" }))
+        .await;
+
+    assert_eq!(crate::support::client::text_of(&echoed), "hunter2-secret");
+    assert_eq!(crate::support::client::text_of(&again), "hunter2-secret");
+    let log = std::fs::read_to_string(crate::log_of(&gateway)).expect("read the log");
+    assert!(
+        !log.contains("hunter2"),
+        "the value never reaches the log:\n{log}"
+    );
+    let calls: Vec<serde_json::Value> = crate::records(&crate::log_of(&gateway))
+        .into_iter()
+        .filter(|record| record["kind"] == "tool.call")
+        .collect();
+    assert_eq!(calls.len(), 2);
+    let digest = calls[0]["request"]["arguments"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(digest.starts_with("hmac-sha256:"), "{digest}");
+    assert_eq!(
+        calls[1]["request"]["arguments"]["text"], digest,
+        "equal values, equal digests"
+    );
+    let facts = calls[0]["decision"]["facts"].to_string();
+    assert!(
+        facts.contains("arg(\\\"text\\\", \\\"hmac-sha256:"),
+        "{facts}"
+    );
+}

@@ -50,6 +50,19 @@ impl Recorder {
         }
     }
 
+    /// A policy decision as the log keeps it, with the values of redacted
+    /// arguments replaced by their keyed digests in the facts too.
+    pub(crate) fn decision(&self, policy: &warden_policy::Decision) -> Decision {
+        let mut kept = decision(policy);
+        let redactor = self.log.redactor();
+        for fact in &mut kept.facts {
+            if let Some(redacted) = redact_arg_fact(fact, redactor) {
+                *fact = redacted;
+            }
+        }
+        kept
+    }
+
     /// Whether the log still accepts records.
     pub(crate) fn is_healthy(&self) -> bool {
         self.log.is_healthy()
@@ -218,4 +231,36 @@ pub(crate) fn policy_loaded(set: &warden_policy::PolicySet) -> Event {
         "rules": set.rule_count(),
     }));
     event
+}
+
+/// `arg("KEY", VALUE)` with its value digested, when KEY is redacted.
+/// Replay then sees the digest where the value was: a rule that tests the
+/// value itself decides differently, which is the price of not keeping it.
+fn redact_arg_fact(fact: &str, redactor: &warden_audit::Redactor) -> Option<String> {
+    let rest = fact.strip_prefix("arg(\"")?;
+    let mut key = String::new();
+    let mut end = None;
+    let mut chars = rest.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => key.extend(chars.next().map(|(_, escaped)| escaped)),
+            '"' => {
+                end = Some(at);
+                break;
+            }
+            other => key.push(other),
+        }
+    }
+
+    let end = end?;
+    if !redactor
+        .names()
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case(&key))
+    {
+        return None;
+    }
+    let value = rest[end + 1..].strip_prefix(", ")?.strip_suffix(')')?;
+    let digest = redactor.digest(&Value::String(value.to_owned()));
+    Some(format!("arg(\"{}\", \"{digest}\")", &rest[..end]))
 }

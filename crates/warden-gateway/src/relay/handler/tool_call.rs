@@ -74,7 +74,7 @@ impl GatewayHandler {
         let decision = policy::decide(&self.hub, identity, asked);
         if let Err(refused) = policy::enforce(&decision) {
             let mut event = call.event(Kind::TOOL_DENY);
-            event.decision = Some(audit::decision(&decision));
+            event.decision = Some(self.hub.audit().decision(&decision));
             return Err(self.record_refusal(event, refused).await);
         }
         if let Err(refusal) = tasks.count_call(&permit) {
@@ -82,7 +82,7 @@ impl GatewayHandler {
         }
 
         let mut event = call.event(Kind::TOOL_CALL);
-        event.decision = Some(audit::decision(&decision));
+        event.decision = Some(self.hub.audit().decision(&decision));
         event.capability = Some(Capability {
             call_token: Some(permit.call_token.clone()),
             revocation_ids: permit.revocation_ids.clone(),
