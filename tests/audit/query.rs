@@ -95,3 +95,31 @@ async fn redacted_arguments_never_reach_the_log_in_requests_or_facts() {
         "{facts}"
     );
 }
+
+#[tokio::test]
+async fn prompts_and_resource_reads_are_recorded_with_their_decisions() {
+    let gateway = GatewayLaunch::new(demo_upstream("demo", "")).start();
+    let (agent, _events) = TestAgent::connect(&gateway, "reader").await;
+    let peer = agent.service.peer();
+
+    let mut params = rmcp::model::GetPromptRequestParams::new("demo.triage_ticket");
+    params.arguments = json!({ "id": "1" }).as_object().cloned();
+    peer.get_prompt(params).await.expect("prompts/get");
+    peer.read_resource(rmcp::model::ReadResourceRequestParams::new("tickets://1"))
+        .await
+        .expect("resources/read");
+
+    let records = crate::records(&crate::log_of(&gateway));
+    let of_kind = |kind: &str| {
+        records
+            .iter()
+            .find(|record| record["kind"] == kind)
+            .cloned()
+    };
+    let prompt = of_kind("prompt.get").expect("a prompt.get record");
+    let read = of_kind("resource.read").expect("a resource.read record");
+    assert_eq!(prompt["request"]["name"], "demo.triage_ticket");
+    assert_eq!(prompt["decision"]["effect"], "allow");
+    assert_eq!(read["request"]["arguments"]["uri"], "tickets://1");
+    assert_eq!(read["identity"], agent_id("reader"));
+}

@@ -40,6 +40,10 @@ impl Kind {
     pub const TOOL_CALL: Kind = Kind::fixed("tool.call");
     /// A tool call was refused.
     pub const TOOL_DENY: Kind = Kind::fixed("tool.deny");
+    /// A prompt was asked for; the decision says whether it was given.
+    pub const PROMPT_GET: Kind = Kind::fixed("prompt.get");
+    /// A resource was read or subscribed to; the decision says whether it was allowed.
+    pub const RESOURCE_READ: Kind = Kind::fixed("resource.read");
     /// The outcome of a forwarded tool call, written before the agent gets it.
     pub const TOOL_RESULT: Kind = Kind::fixed("tool.result");
     /// An upstream server was registered.

@@ -134,8 +134,9 @@ impl GatewayHandler {
     }
 
     /// Asks policy whether `identity` may have a prompt or resource of
-    /// `upstream`; tool calls also carry the tool's hints and ask directly.
-    fn authorize(
+    /// `upstream`, and records the decision before anything is forwarded;
+    /// tool calls take their own path (`tool_call`).
+    async fn authorize(
         &self,
         identity: &Identity,
         operation: Operation,
@@ -143,15 +144,37 @@ impl GatewayHandler {
         name: Option<&str>,
         args: Option<Vec<(String, ArgValue)>>,
     ) -> Result<(), GatewayError> {
+        let upstream = self.hub.upstream(upstream).name();
+        let args = args.unwrap_or_default();
+        let recorded: serde_json::Map<String, serde_json::Value> = args
+            .iter()
+            .map(|(key, value)| (key.clone(), arg_json(value)))
+            .collect();
         let asked = Asked {
             operation,
-            upstream: self.hub.upstream(upstream).name(),
+            upstream,
             name,
             hints: &[],
-            args: args.unwrap_or_default(),
+            args,
             calls_made: None,
         };
-        policy::authorize(&self.hub, identity, asked).map(drop)
+        let decision = policy::decide(&self.hub, identity, asked);
+
+        let kind = match operation {
+            Operation::GetPrompt => warden_audit::Kind::PROMPT_GET,
+            _ => warden_audit::Kind::RESOURCE_READ,
+        };
+        let mut event = warden_audit::Event::new(kind);
+        event.identity = Some(identity.spiffe_id.to_string());
+        event.session = Some(self.label.clone());
+        event.request = Some(serde_json::json!({
+            "upstream": upstream,
+            "name": name,
+            "arguments": recorded,
+        }));
+        event.decision = Some(self.hub.audit().decision(&decision));
+        self.hub.audit().record(event).await?;
+        policy::enforce(&decision)
     }
 
     /// The error for a name that no upstream exports: an unavailable upstream
@@ -316,6 +339,7 @@ impl ServerHandler for GatewayHandler {
             Some(&request.name),
             args,
         )
+        .await
         .map_err(GatewayError::into_error_data)?;
         request.name = route.name;
 
@@ -357,7 +381,8 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let identity = self.admit(&context)?;
         let upstream = self.resource_upstream(&request.uri)?;
-        self.authorize_read(&identity, upstream, &request.uri)?;
+        self.authorize_read(&identity, upstream, &request.uri)
+            .await?;
 
         let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
         match self.forward_to(upstream, request, &context).await {
@@ -379,7 +404,8 @@ impl ServerHandler for GatewayHandler {
     ) -> Result<(), ErrorData> {
         let identity = self.admit(&context)?;
         let upstream = self.resource_upstream(&request.uri)?;
-        self.authorize_read(&identity, upstream, &request.uri)?;
+        self.authorize_read(&identity, upstream, &request.uri)
+            .await?;
         self.hub
             .subscribe(self.session, upstream, &request.uri)
             .await
@@ -415,6 +441,7 @@ impl ServerHandler for GatewayHandler {
                     Some(&prompt.name),
                     None,
                 )
+                .await
                 .map_err(GatewayError::into_error_data)?;
                 prompt.name = route.name.clone();
                 route.upstream
@@ -424,7 +451,8 @@ impl ServerHandler for GatewayHandler {
                     .template(&resource.uri)
                     .or_else(|| routes.resource(&resource.uri))
                     .ok_or_else(|| resource_not_found(&resource.uri))?;
-                self.authorize_read(&identity, upstream, &resource.uri)?;
+                self.authorize_read(&identity, upstream, &resource.uri)
+                    .await?;
                 upstream
             }
             _ => {
@@ -471,7 +499,7 @@ impl ServerHandler for GatewayHandler {
 impl GatewayHandler {
     /// Reads and subscriptions are decided as `read_resource`, with the URI
     /// as the `uri` argument.
-    fn authorize_read(
+    async fn authorize_read(
         &self,
         identity: &Identity,
         upstream: usize,
@@ -485,6 +513,7 @@ impl GatewayHandler {
             None,
             Some(args),
         )
+        .await
         .map_err(GatewayError::into_error_data)
     }
 
@@ -493,6 +522,15 @@ impl GatewayHandler {
             .routes()
             .resource(uri)
             .ok_or_else(|| resource_not_found(uri))
+    }
+}
+
+/// A policy argument as JSON, for the audit record.
+fn arg_json(value: &ArgValue) -> serde_json::Value {
+    match value {
+        ArgValue::Str(text) => serde_json::Value::from(text.as_str()),
+        ArgValue::Int(number) => serde_json::Value::from(*number),
+        ArgValue::Bool(flag) => serde_json::Value::from(*flag),
     }
 }
 

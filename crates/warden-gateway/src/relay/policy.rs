@@ -26,17 +26,6 @@ pub(crate) struct Asked<'a> {
     pub(crate) calls_made: Option<u64>,
 }
 
-/// Decides `asked` for `identity`; `Ok` only when the policy allows it.
-pub(crate) fn authorize(
-    hub: &Hub,
-    identity: &Identity,
-    asked: Asked<'_>,
-) -> Result<Decision, GatewayError> {
-    let decision = decide(hub, identity, asked);
-    enforce(&decision)?;
-    Ok(decision)
-}
-
 /// Decides `asked` for `identity` under the live set, and logs the decision.
 pub(crate) fn decide(hub: &Hub, identity: &Identity, asked: Asked<'_>) -> Decision {
     let mut request = PolicyRequest::new(
