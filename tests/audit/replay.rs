@@ -25,7 +25,8 @@ async fn replay_lists_exactly_the_decisions_a_candidate_policy_changes() {
     std::fs::copy(&tests_policy, candidate.path().join("allow-all.policy")).expect("copy");
     std::fs::write(
         candidate.path().join("closed.policy"),
-        "deny(\"echo-closed\", \"echo is closed\") <- operation(\"call_tool\"), tool(\"demo.echo\");\n",
+        "deny(\"echo-closed\", \"echo is closed\")\n    \
+         <- operation(\"call_tool\"), tool(\"demo.echo\");\n",
     )
     .expect("write candidate");
     let config = config_of(&gateway);

@@ -17,7 +17,8 @@ pub const AUDITOR: &str = "spiffe://example.org/team/audit";
 /// The `[roles]` table of every test gateway.
 pub fn roles_table() -> String {
     format!(
-        "[roles]\napprover = [\"{APPROVER}\"]\nplatform = [\"{PLATFORM}\"]\nauditor = [\"{AUDITOR}\"]\n"
+        "[roles]\napprover = [\"{APPROVER}\"]\nplatform = [\"{PLATFORM}\"]\n\
+         auditor = [\"{AUDITOR}\"]\n"
     )
 }
 

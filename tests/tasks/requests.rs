@@ -20,7 +20,8 @@ async fn malformed_task_requests_are_refused_with_what_is_wrong() {
             "above this gateway's maximum of 8h",
         ),
         (
-            json!({ "goal": "x", "tools": ["demo.echo"], "constraints": [{ "kind": "range", "arg": "n" }] }),
+            json!({ "goal": "x", "tools": ["demo.echo"],
+                    "constraints": [{ "kind": "range", "arg": "n" }] }),
             "range has neither min nor max",
         ),
         (json!({ "tools": ["demo.echo"] }), "`goal` is required"),

@@ -38,7 +38,8 @@ impl Tasks {
                 Some(text) => match warden_capability::parse(text.as_bytes(), &self.keys) {
                     Ok(biscuit) => (Some(biscuit), false),
                     Err(error) => {
-                        tracing::warn!(task.id = %task.id, %error, "task capability does not verify");
+                        let id = &task.id;
+                        tracing::warn!(task.id = %id, %error, "task capability does not verify");
                         (None, true)
                     }
                 },
