@@ -123,3 +123,31 @@ async fn prompts_and_resource_reads_are_recorded_with_their_decisions() {
     assert_eq!(read["request"]["arguments"]["uri"], "tickets://1");
     assert_eq!(read["identity"], agent_id("reader"));
 }
+
+#[tokio::test]
+async fn a_log_that_cannot_be_written_refuses_calls_and_turns_health_degraded() {
+    // /dev/full is the kernel's full disk: every write to it fails with
+    // ENOSPC, which no ordinary file can be made to do on demand.
+    let gateway = GatewayLaunch::new(demo_upstream("demo", ""))
+        .prepare_data(|data| {
+            let audit = data.join("audit");
+            std::fs::create_dir_all(&audit).expect("audit dir");
+            std::os::unix::fs::symlink("/dev/full", audit.join("audit.jsonl")).expect("symlink");
+        })
+        .start();
+    let (agent, _events) = TestAgent::connect_with_task(&gateway, "unlogged", &["demo.*"]).await;
+
+    let refused = agent
+        .call("demo.echo", json!({ "text": "unrecorded" }))
+        .await;
+    let health = gateway.health().await;
+
+    assert_eq!(refused.is_error, Some(true));
+    let message = crate::support::client::text_of(&refused);
+    assert!(
+        message.contains("the audit log cannot be written"),
+        "{message}"
+    );
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["audit"]["healthy"], false, "{health}");
+}

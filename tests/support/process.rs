@@ -40,6 +40,8 @@ pub struct GatewayLaunch {
     pub tables: String,
     /// Extra environment of the warden process.
     pub env: Vec<(String, String)>,
+    /// Run on the data directory before the gateway starts.
+    pub prepare: Option<Box<dyn FnOnce(&std::path::Path)>>,
 }
 
 impl GatewayLaunch {
@@ -51,6 +53,7 @@ impl GatewayLaunch {
             policy_dir: super::workspace_root().join("tests/policies"),
             upstreams: upstreams.into(),
             tables: String::new(),
+            prepare: None,
             env: vec![("WARDEN_LOG".into(), "debug,rmcp=warn".into())],
         }
     }
@@ -58,6 +61,12 @@ impl GatewayLaunch {
     pub fn gateway(mut self, keys: &str) -> Self {
         self.gateway.push_str(keys);
         self.gateway.push('\n');
+        self
+    }
+
+    /// Prepares the data directory before the gateway starts.
+    pub fn prepare_data(mut self, prepare: impl FnOnce(&std::path::Path) + 'static) -> Self {
+        self.prepare = Some(Box::new(prepare));
         self
     }
 
@@ -123,6 +132,10 @@ impl GatewayLaunch {
             tables = self.tables,
         );
         std::fs::write(&config, text).map_err(|error| error.to_string())?;
+        if let Some(prepare) = self.prepare {
+            std::fs::create_dir_all(&data).map_err(|error| error.to_string())?;
+            prepare(&data);
+        }
 
         let stderr_path = dir.path().join("stderr.log");
         let launch = Relaunch {
