@@ -21,6 +21,9 @@ pub fn agent_id(name: &str) -> String {
     format!("spiffe://{TRUST_DOMAIN}/agent/{name}")
 }
 
+/// Work on the data directory before the gateway starts.
+pub type PrepareData = Box<dyn FnOnce(&std::path::Path)>;
+
 /// Options for one gateway process.
 pub struct GatewayLaunch {
     /// Arguments of `warden` before the subcommand.
@@ -41,7 +44,7 @@ pub struct GatewayLaunch {
     /// Extra environment of the warden process.
     pub env: Vec<(String, String)>,
     /// Run on the data directory before the gateway starts.
-    pub prepare: Option<Box<dyn FnOnce(&std::path::Path)>>,
+    pub prepare: Option<PrepareData>,
 }
 
 impl GatewayLaunch {
