@@ -114,16 +114,7 @@ impl AuditLog {
     /// If the future is dropped after the event was queued, the record may
     /// still be written; it is then simply not acknowledged.
     pub async fn append(&self, mut event: Event) -> Result<Appended, AuditError> {
-        if event.kind.is_checkpoint() {
-            return Err(AuditError::ReservedKind);
-        }
-        if let Some(error) = self.failure() {
-            return Err(error);
-        }
-
-        if let Some(request) = event.request.as_mut() {
-            self.redactor.redact(request);
-        }
+        self.admit(&mut event)?;
         let (reply, answer) = oneshot::channel();
         let event = Box::new(event);
         self.send(Command::Append { event, reply }, answer).await?
@@ -134,16 +125,7 @@ impl AuditLog {
     /// every append queued before or after it; a failure shows in
     /// [`AuditLog::is_healthy`] and refuses later appends.
     pub fn append_detached(&self, mut event: Event) -> Result<(), AuditError> {
-        if event.kind.is_checkpoint() {
-            return Err(AuditError::ReservedKind);
-        }
-        if let Some(error) = self.failure() {
-            return Err(error);
-        }
-
-        if let Some(request) = event.request.as_mut() {
-            self.redactor.redact(request);
-        }
+        self.admit(&mut event)?;
         let (reply, _unheard) = oneshot::channel();
         let event = Box::new(event);
         self.commands
@@ -211,6 +193,22 @@ impl AuditLog {
 
         self.commands.send(command).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())
+    }
+
+    /// Refuses checkpoint kinds and appends to a failed log; redacts the
+    /// configured keys of `event.request`.
+    fn admit(&self, event: &mut Event) -> Result<(), AuditError> {
+        if event.kind.is_checkpoint() {
+            return Err(AuditError::ReservedKind);
+        }
+        if let Some(error) = self.failure() {
+            return Err(error);
+        }
+
+        if let Some(request) = event.request.as_mut() {
+            self.redactor.redact(request);
+        }
+        Ok(())
     }
 
     /// Gives the error of a failed log, if it failed.
