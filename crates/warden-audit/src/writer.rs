@@ -29,6 +29,8 @@ pub(crate) enum Command {
     Append {
         event: Box<Event>,
         reply: oneshot::Sender<Result<Appended, AuditError>>,
+        /// Answer once the record is synced, or as soon as it is written.
+        synced: bool,
     },
     RotateKey {
         reply: oneshot::Sender<Result<String, AuditError>>,
@@ -117,7 +119,28 @@ impl AuditLog {
         self.admit(&mut event)?;
         let (reply, answer) = oneshot::channel();
         let event = Box::new(event);
-        self.send(Command::Append { event, reply }, answer).await?
+        let command = Command::Append {
+            event,
+            reply,
+            synced: true,
+        };
+        self.send(command, answer).await?
+    }
+
+    /// Appends an event and returns once its record is written to the file,
+    /// where it survives the process being killed, without waiting for the
+    /// sync that follows in the same group commit (which a power loss
+    /// needs). For records that must exist once an answer has gone out.
+    pub async fn append_written(&self, mut event: Event) -> Result<Appended, AuditError> {
+        self.admit(&mut event)?;
+        let (reply, answer) = oneshot::channel();
+        let event = Box::new(event);
+        let command = Command::Append {
+            event,
+            reply,
+            synced: false,
+        };
+        self.send(command, answer).await?
     }
 
     /// Queues an event without waiting for it to be durable, for records of
@@ -129,7 +152,11 @@ impl AuditLog {
         let (reply, _unheard) = oneshot::channel();
         let event = Box::new(event);
         self.commands
-            .send(Command::Append { event, reply })
+            .send(Command::Append {
+                event,
+                reply,
+                synced: false,
+            })
             .map_err(|_| AuditError::Failed {
                 path: self.path.clone(),
                 reason: "the writer thread stopped".to_owned(),

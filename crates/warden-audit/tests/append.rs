@@ -419,3 +419,28 @@ fn the_log_can_be_shared_across_threads() {
     shared::<AuditLog>();
     shared::<Arc<AuditLog>>();
 }
+
+#[tokio::test]
+async fn written_detached_and_synced_appends_keep_one_order_and_one_chain() {
+    let dir = TempDir::new().unwrap();
+    let (log, _) = AuditLog::open(dir.path(), config()).unwrap();
+
+    let first = log.append_written(tool_call("task-1", 1)).await.unwrap();
+    log.append_detached(tool_call("task-1", 2)).unwrap();
+    let third = log.append(tool_call("task-1", 3)).await.unwrap();
+    log.close().await.unwrap();
+
+    assert_eq!((first.seq, third.seq), (1, 3));
+    let calls: Vec<u64> = warden_audit::read(&dir.path().join("audit.jsonl"))
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|record| !record.kind.is_checkpoint())
+        .map(|record| record.seq)
+        .collect();
+    assert_eq!(calls, [1, 2, 3]);
+    assert_eq!(
+        verify_dir(dir.path()).unwrap().records,
+        4,
+        "three records and a checkpoint"
+    );
+}

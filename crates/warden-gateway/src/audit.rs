@@ -41,6 +41,19 @@ impl Recorder {
         }
     }
 
+    /// Appends `event` and waits until it is written to the file, where it
+    /// survives the gateway being killed, not for the sync after it.
+    pub(crate) async fn record_written(&self, event: Event) -> Result<(), GatewayError> {
+        match self.log.append_written(event).await {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                tracing::error!(%error, audit.path = %self.log.path().display(),
+                    "audit log write failed: refusing requests");
+                Err(GatewayError::Audit(error.to_string()))
+            }
+        }
+    }
+
     /// Queues `event` without waiting for it to be durable; it is written
     /// in order with the records queued before and after it.
     pub(crate) fn record_later(&self, event: Event) {

@@ -2,8 +2,9 @@
 //!
 //! It takes every command waiting in its queue as one batch, seals the
 //! batch's records (and any checkpoint falling due) into one buffer, writes
-//! it, syncs once, and only then answers. A failed write or sync marks the log
-//! failed for good: the batch and every later command get
+//! it, answers the appends that wait only for the write, syncs once, and then
+//! answers the rest. A failed write or sync marks the log failed for good:
+//! the batch (those not yet answered) and every later command get
 //! [`AuditError::Failed`], and nothing further is written.
 
 use std::fs::File;
@@ -36,8 +37,15 @@ pub(crate) struct Writer {
     since_checkpoint: u64,
     last_checkpoint: Instant,
     buf: Vec<u8>,
-    pending: Vec<(oneshot::Sender<Result<Appended, AuditError>>, Appended)>,
+    pending: Vec<Pending>,
     staged_checkpoints: u64,
+}
+
+/// An append waiting for its batch to be written, or synced.
+struct Pending {
+    reply: oneshot::Sender<Result<Appended, AuditError>>,
+    appended: Appended,
+    synced: bool,
 }
 
 /// What the writer waits for next.
@@ -120,7 +128,11 @@ impl Writer {
     fn serve(&mut self, batch: Vec<Command>) -> Option<oneshot::Sender<Result<(), AuditError>>> {
         for command in batch {
             match command {
-                Command::Append { event, reply } => self.stage_event(event, reply),
+                Command::Append {
+                    event,
+                    reply,
+                    synced,
+                } => self.stage_event(event, reply, synced),
                 Command::RotateKey { reply } => {
                     let _ = reply.send(self.rotate_key());
                 }
@@ -143,6 +155,7 @@ impl Writer {
         &mut self,
         event: Box<Event>,
         reply: oneshot::Sender<Result<Appended, AuditError>>,
+        synced: bool,
     ) {
         if let Some(error) = self.failure() {
             let _ = reply.send(Err(error));
@@ -157,7 +170,11 @@ impl Writer {
                     seq: self.seq,
                     hash: hex_str(&hash).to_owned(),
                 };
-                self.pending.push((reply, appended));
+                self.pending.push(Pending {
+                    reply,
+                    appended,
+                    synced,
+                });
                 self.since_checkpoint += 1;
             }
             Err(error) => {
@@ -206,40 +223,50 @@ impl Writer {
         }
     }
 
-    /// Writes and syncs the batch, then answers every staged append.
+    /// Writes the batch and answers the appends that wait for the write
+    /// alone; then syncs and answers the rest.
     fn commit(&mut self) {
         if self.buf.is_empty() {
             return;
         }
 
-        let written = self
-            .file
-            .write_all(&self.buf)
-            .and_then(|()| self.file.sync_data());
+        let written = self.file.write_all(&self.buf);
         self.buf.clear();
-        match written {
-            Ok(()) => self.count_commit(),
-            Err(e) => self.fail(format!("write or sync failed: {e}")),
+        if let Err(e) = &written {
+            self.fail(format!("write failed: {e}"));
+        }
+        let records = self.pending.len() as u64;
+        let (unsynced, synced): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| !p.synced);
+        self.answer(unsynced);
+
+        if written.is_ok() {
+            match self.file.sync_data() {
+                Ok(()) => self.count_commit(records),
+                Err(e) => self.fail(format!("sync failed: {e}")),
+            }
         }
         self.staged_checkpoints = 0;
+        self.answer(synced);
+    }
 
-        let pending = std::mem::take(&mut self.pending);
-        for (reply, appended) in pending {
+    /// Answers appends: their record, or the log's failure.
+    fn answer(&self, pending: Vec<Pending>) {
+        for waiting in pending {
             let answer = match self.failure() {
-                None => Ok(appended),
+                None => Ok(waiting.appended),
                 Some(error) => Err(error),
             };
-            let _ = reply.send(answer);
+            let _ = waiting.reply.send(answer);
         }
     }
 
     /// Counts a durable batch in the statistics.
-    fn count_commit(&self) {
+    fn count_commit(&self, records: u64) {
         let stats = &self.shared;
         stats.syncs.fetch_add(1, Ordering::Relaxed);
-        stats
-            .appended
-            .fetch_add(self.pending.len() as u64, Ordering::Relaxed);
+        stats.appended.fetch_add(records, Ordering::Relaxed);
         stats
             .checkpoints
             .fetch_add(self.staged_checkpoints, Ordering::Relaxed);

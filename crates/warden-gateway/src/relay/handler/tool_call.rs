@@ -2,9 +2,11 @@
 //! budget, the decision record, the upstream, the outcome record.
 //!
 //! Every refusal is recorded as `tool.deny`. An allowed call is recorded as
-//! `tool.call` (decision and call token) before it is forwarded, and its
-//! answer as `tool.result` before the agent gets it; if either record cannot
-//! be written, the call is refused or its answer withheld.
+//! `tool.call` (decision and call token), durably, before it is forwarded,
+//! and its answer as `tool.result`, written to the file (it survives a
+//! killed gateway; its sync follows in the same group commit), before the
+//! agent gets it. If either record cannot be written, the call is refused or
+//! its answer withheld.
 
 use std::time::Instant;
 
@@ -102,7 +104,7 @@ impl GatewayHandler {
         };
         let mut event = call.event(Kind::TOOL_RESULT);
         event.outcome = Some(audit::outcome(&seen, started.elapsed()));
-        self.hub.audit().record(event).await?;
+        self.hub.audit().record_written(event).await?;
 
         match answer? {
             ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
