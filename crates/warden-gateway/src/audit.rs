@@ -111,8 +111,13 @@ pub(crate) fn decision(decision: &warden_policy::Decision) -> Decision {
 /// A refusal that no policy rule made (no task, a constraint, a revoked
 /// capability): recorded as a deny without facts, which replay skips.
 pub(crate) fn refusal(reason: &str) -> Decision {
+    without_rule("deny", reason)
+}
+
+/// A decision made by no policy rule: an approver's, the gateway's own.
+fn without_rule(effect: &str, reason: &str) -> Decision {
     Decision {
-        effect: "deny".to_owned(),
+        effect: effect.to_owned(),
         policy_version: String::new(),
         rule: None,
         reason: reason.to_owned(),
@@ -138,21 +143,17 @@ pub(crate) fn task_change(change: &TaskChange<'_>) -> Event {
     event.task = Some(task.id.clone());
     event.session = task.session.clone();
     event.request = Some(task_request(task));
-    event.decision = Some(match change.decision {
-        Some(policy) => decision(policy),
-        None => Decision {
-            effect: if task.state == TaskState::Active {
-                "allow"
-            } else {
-                "deny"
-            }
-            .to_owned(),
-            policy_version: String::new(),
-            rule: None,
-            reason: task.reason.clone().unwrap_or_default(),
-            facts: Vec::new(),
-        },
-    });
+    let effect = if task.state == TaskState::Active {
+        "allow"
+    } else {
+        "deny"
+    };
+    let reason = task.reason.as_deref().unwrap_or_default();
+    event.decision = Some(
+        change
+            .decision
+            .map_or_else(|| without_rule(effect, reason), decision),
+    );
     if !task.revocation_ids.is_empty() {
         event.capability = Some(Capability {
             call_token: None,
