@@ -107,6 +107,12 @@ async fn a_frozen_upstream_is_detected_by_ping_and_replaced() {
     let (agent, _events) = TestAgent::connect_with_task(&gateway, "agent", &["demo.*"]).await;
     let echoed = agent.call("demo.echo", json!({ "text": "thawed" })).await;
     assert_eq!(text_of(&echoed), "thawed");
+
+    // A stopped process outlives a killed parent; end it so that no test
+    // leaves one behind.
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &frozen[0].to_string()])
+        .status();
 }
 
 #[tokio::test]
