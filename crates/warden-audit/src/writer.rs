@@ -115,30 +115,32 @@ impl AuditLog {
     ///
     /// If the future is dropped after the event was queued, the record may
     /// still be written; it is then simply not acknowledged.
-    pub async fn append(&self, mut event: Event) -> Result<Appended, AuditError> {
-        self.admit(&mut event)?;
-        let (reply, answer) = oneshot::channel();
-        let event = Box::new(event);
-        let command = Command::Append {
-            event,
-            reply,
-            synced: true,
-        };
-        self.send(command, answer).await?
+    pub async fn append(&self, event: Event) -> Result<Appended, AuditError> {
+        self.append_acknowledged(event, true).await
     }
 
     /// Appends an event and returns once its record is written to the file,
     /// where it survives the process being killed, without waiting for the
     /// sync that follows in the same group commit (which a power loss
     /// needs). For records that must exist once an answer has gone out.
-    pub async fn append_written(&self, mut event: Event) -> Result<Appended, AuditError> {
+    pub async fn append_written(&self, event: Event) -> Result<Appended, AuditError> {
+        self.append_acknowledged(event, false).await
+    }
+
+    /// Queues an event and waits for its answer: after the sync when
+    /// `synced`, after the write otherwise.
+    async fn append_acknowledged(
+        &self,
+        mut event: Event,
+        synced: bool,
+    ) -> Result<Appended, AuditError> {
         self.admit(&mut event)?;
         let (reply, answer) = oneshot::channel();
         let event = Box::new(event);
         let command = Command::Append {
             event,
             reply,
-            synced: false,
+            synced,
         };
         self.send(command, answer).await?
     }

@@ -31,27 +31,27 @@ impl Recorder {
 
     /// Appends `event` and waits until it is durable.
     pub(crate) async fn record(&self, event: Event) -> Result<(), GatewayError> {
-        match self.log.append(event).await {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                tracing::error!(%error, audit.path = %self.log.path().display(),
-                    "audit log write failed: refusing requests");
-                Err(GatewayError::Audit(error.to_string()))
-            }
-        }
+        let appended = self.log.append(event).await;
+        self.refuse_on_failure(appended)
     }
 
     /// Appends `event` and waits until it is written to the file, where it
     /// survives the gateway being killed, not for the sync after it.
     pub(crate) async fn record_written(&self, event: Event) -> Result<(), GatewayError> {
-        match self.log.append_written(event).await {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                tracing::error!(%error, audit.path = %self.log.path().display(),
-                    "audit log write failed: refusing requests");
-                Err(GatewayError::Audit(error.to_string()))
-            }
-        }
+        let appended = self.log.append_written(event).await;
+        self.refuse_on_failure(appended)
+    }
+
+    /// A failed append refuses the request it was for.
+    fn refuse_on_failure(
+        &self,
+        appended: Result<warden_audit::Appended, warden_audit::AuditError>,
+    ) -> Result<(), GatewayError> {
+        appended.map(drop).map_err(|error| {
+            tracing::error!(%error, audit.path = %self.log.path().display(),
+                "audit log write failed: refusing requests");
+            GatewayError::Audit(error.to_string())
+        })
     }
 
     /// Queues `event` without waiting for it to be durable; it is written
